@@ -1,0 +1,60 @@
+"""Expio booking: online appointments and patient intake for the Expio clinic in Kyiv."""
+import os
+
+from flask import Flask, request
+
+from config import CONFIGS, INSTANCE_DIR, DevelopmentConfig
+
+from .database import install_sqlite_behaviour
+from .extensions import babel, csrf, db, login_manager, migrate
+
+PROJECT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def select_locale():
+    """?lang= first, then the remembered choice, then the browser's preference."""
+    from flask import current_app
+
+    supported = current_app.config["LANGUAGES"]
+    chosen = request.args.get("lang") or request.cookies.get("lang")
+    if chosen in supported:
+        return chosen
+    return request.accept_languages.best_match(supported) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def create_app(config_class=None):
+    if config_class is None:
+        config_class = CONFIGS.get(os.environ.get("APP_CONFIG", "development"), DevelopmentConfig)
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE_DIR),
+        template_folder=os.path.join(PROJECT_DIR, "templates"),
+        static_folder=os.path.join(PROJECT_DIR, "static"),
+    )
+    app.config.from_object(config_class)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(PROJECT_DIR, "migrations"),
+                     render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+
+    with app.app_context():
+        install_sqlite_behaviour(db.engine)
+
+    from . import models  # noqa: F401  (registers the tables)
+    from .errors import register_error_handlers
+    from .scheduler.api import bp as api_bp
+    from .scheduler.views import bp as scheduler_bp
+    from .cli import register_cli
+    from .templating import register_template_helpers
+
+    app.register_blueprint(scheduler_bp)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    csrf.exempt(api_bp)  # other programs call the API; no browser session, no CSRF token
+    register_error_handlers(app)
+    register_template_helpers(app)
+    register_cli(app)
+    return app

@@ -1,0 +1,73 @@
+"""Database plumbing the services rely on: UTC timestamps and write transactions taken up front."""
+from datetime import datetime, timezone
+
+from sqlalchemy import DateTime, event
+from sqlalchemy.types import TypeDecorator
+
+from .extensions import db
+
+
+class UTCDateTime(TypeDecorator):
+    """An instant, stored as UTC and always handed back timezone-aware.
+
+    SQLite has no time zone support (DateTime(timezone=True) silently drops the offset there),
+    so we store naive UTC and re-attach UTC on the way out. Naive input is refused: every
+    instant in this code base is aware, and a naive one is a bug we want to see at once.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given for a UTC column")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, str):  # raw SQLite text, e.g. from a trigger-built row
+            value = datetime.fromisoformat(value)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def begin_write():
+    """Start the session's transaction as a write transaction, before anything is read.
+
+    On SQLite this is BEGIN IMMEDIATE: the write lock is taken up front, so a check followed by
+    an insert cannot interleave with another writer doing the same (a plain BEGIN would let
+    both read "free" and then one fail to upgrade its lock). On PostgreSQL the services lock the
+    rows they depend on instead (SELECT ... FOR UPDATE) and the database constraint is the guard.
+    """
+    session = db.session()
+    if session.in_transaction():
+        # Anything read so far may be stale; the check must happen under the lock.
+        session.rollback()
+    session.connection(execution_options={"sqlite_immediate": True})
+
+
+def install_sqlite_behaviour(engine):
+    """Let us issue BEGIN ourselves on SQLite, turn on foreign keys, WAL and a busy timeout."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, connection_record):
+        # Disable pysqlite's own transaction handling so that ours (below) is the only one.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # Wait for a competing writer instead of failing at once with "database is locked".
+        cursor.execute("PRAGMA busy_timeout=15000")
+        if engine.url.database and engine.url.database != ":memory:":
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection):
+        immediate = connection.get_execution_options().get("sqlite_immediate")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -1,0 +1,95 @@
+"""Realistic demo data for a headache and psychotherapy clinic (names are invented)."""
+import random
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import func, select
+
+from .extensions import db
+from .models import Closure, Practitioner, Service, WorkingHours
+from .scheduler import services as booking
+from .timeutil import clinic_tz, utcnow
+
+SERVICES = [
+    # name, minutes, grid, buffer, description
+    ("First consultation with a neurologist", 60, 30, 0,
+     "Headache and migraine: history, examination and a treatment plan."),
+    ("Follow-up consultation", 30, 30, 0, "Review of treatment and next steps."),
+    ("Psychotherapy session", 50, 60, 10, "Individual session for depression, PTSD or anxiety."),
+    ("Ketamine infusion session", 120, 60, 30,
+     "A single infusion session under medical supervision, after a consultation."),
+]
+
+# name, title, services (indexes into SERVICES), working periods {weekday: [(start, end), ...]}
+PRACTITIONERS = [
+    ("Dr Olena Kovalenko", "Neurologist, headache specialist", [0, 1, 3],
+     {d: [("10:00", "14:00"), ("15:00", "19:00")] for d in range(5)}),
+    ("Dr Andrii Melnyk", "Psychiatrist, anaesthesia-trained", [1, 3],
+     {0: [("10:00", "13:00"), ("14:00", "19:00")], 2: [("10:00", "19:00")],
+      4: [("10:00", "16:00")]}),
+    ("Iryna Shevchenko", "Clinical psychologist, psychotherapist", [2],
+     {0: [("10:00", "16:00")], 1: [("11:00", "19:00")], 2: [("11:00", "19:00")],
+      3: [("11:00", "19:00")]}),
+]
+
+PATIENTS = [
+    ("Mariia Bondarenko", "mariia.demo@example.com", "+380501112233", "1987-03-14"),
+    ("Taras Hnatiuk", "taras.demo@example.com", "+380672223344", "1979-11-02"),
+    ("Sofiia Lysenko", "sofiia.demo@example.com", "+380933334455", "1995-06-21"),
+    ("Oleksii Tkachenko", "oleksii.demo@example.com", "+380634445566", "1969-01-30"),
+]
+
+
+def _clock(value):
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+def load_demo_data():
+    """Fill an empty database; returns a short summary, or None when it already had services."""
+    if db.session.execute(select(func.count()).select_from(Service)).scalar_one():
+        return None
+    services = []
+    for position, (name, minutes, grid, buffer, description) in enumerate(SERVICES):
+        service = Service(name=name, duration_minutes=minutes, grid_minutes=grid,
+                          buffer_minutes=buffer, description=description, position=position)
+        db.session.add(service)
+        services.append(service)
+    for name, title, service_indexes, periods in PRACTITIONERS:
+        practitioner = Practitioner(full_name=name, title=title,
+                                    services=[services[i] for i in service_indexes])
+        for weekday, spans in periods.items():
+            for start, end in spans:
+                practitioner.working_hours.append(
+                    WorkingHours(weekday=weekday, start_time=_clock(start), end_time=_clock(end))
+                )
+        db.session.add(practitioner)
+
+    # A clinic-wide closure: staff training on the afternoon of the second Friday from now.
+    tz = clinic_tz()
+    today = utcnow().astimezone(tz).date()
+    friday = today + timedelta(days=(4 - today.weekday()) % 7 + 7)
+    db.session.add(Closure(
+        starts_at=datetime.combine(friday, time(14), tzinfo=tz),
+        ends_at=datetime.combine(friday, time(19), tzinfo=tz),
+        reason="Staff training",
+    ))
+    db.session.commit()
+
+    # Some appointments in the coming days, booked through the real booking service.
+    chooser = random.Random(2026)
+    booked = 0
+    for service in services:
+        slots = booking.find_slots(service, today, today + timedelta(days=14))
+        for name, email, phone, born in PATIENTS:
+            if not slots:
+                break
+            slot = slots.pop(chooser.randrange(len(slots)))
+            try:
+                booking.book(service_id=service.id, start=slot.start,
+                             practitioner_id=slot.practitioner_id, consent=True, source="staff",
+                             patient={"full_name": name, "email": email, "phone": phone,
+                                      "date_of_birth": born})
+                booked += 1
+            except booking.BookingError:
+                continue  # overlaps another demo booking; demo data need not be complete
+    return f"{len(services)} services, {len(PRACTITIONERS)} practitioners, {booked} appointments"

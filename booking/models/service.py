@@ -1,0 +1,57 @@
+"""What can be booked (services) and who provides it (practitioners)."""
+from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Integer, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+
+practitioner_service = Table(
+    "practitioner_service",
+    db.metadata,
+    Column("practitioner_id", ForeignKey("practitioner.id", ondelete="CASCADE"), primary_key=True),
+    Column("service_id", ForeignKey("service.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Service(db.Model):
+    __table_args__ = (
+        CheckConstraint("duration_minutes > 0 AND duration_minutes <= 540", name="duration_range"),
+        CheckConstraint("grid_minutes > 0 AND grid_minutes <= 540", name="grid_range"),
+        CheckConstraint("buffer_minutes >= 0 AND buffer_minutes <= 240", name="buffer_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    # Slots start on this grid, counted from local midnight (30 gives 10:00, 10:30, ...).
+    grid_minutes: Mapped[int] = mapped_column(Integer, default=30)
+    # Time the practitioner keeps free after the appointment (notes, cleaning).
+    buffer_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    online_bookable: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    practitioners: Mapped[list["Practitioner"]] = relationship(
+        secondary=practitioner_service, back_populates="services", order_by="Practitioner.id"
+    )
+
+    def __repr__(self):
+        return f"<Service {self.id} {self.name!r}>"
+
+
+class Practitioner(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    full_name: Mapped[str] = mapped_column(String(120))
+    title: Mapped[str] = mapped_column(String(120), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    services: Mapped[list[Service]] = relationship(
+        secondary=practitioner_service, back_populates="practitioners"
+    )
+    working_hours: Mapped[list["WorkingHours"]] = relationship(  # noqa: F821
+        back_populates="practitioner", cascade="all, delete-orphan",
+        order_by="(WorkingHours.weekday, WorkingHours.start_time)",
+    )
+
+    def __repr__(self):
+        return f"<Practitioner {self.id} {self.full_name!r}>"

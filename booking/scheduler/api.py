@@ -1,0 +1,198 @@
+"""JSON API for other programs (a website widget, a messenger bot): /api/v1/...
+
+Same services as the HTML pages, so the same rules. Errors are JSON:
+{"error": "<code>", "message": "...", "fields": {...}}; bad parameters get 400/422 naming the
+parameter, unknown ids 404, a taken slot 409.
+"""
+from datetime import date, datetime
+
+from flask import Blueprint, current_app, jsonify, request, url_for
+
+from ..errors import json_error
+from ..timeutil import clinic_tz
+from . import services
+from .contacts import InvalidDetails
+from .openapi import openapi_document
+
+bp = Blueprint("api", __name__)
+
+
+class BadParameter(Exception):
+    def __init__(self, status, name, message):
+        super().__init__(message)
+        self.status, self.name, self.message = status, name, message
+
+
+@bp.errorhandler(BadParameter)
+def bad_parameter(error):
+    code = "bad_request" if error.status == 400 else "invalid"
+    return json_error(error.status, code, error.message, {error.name: error.message})
+
+
+def _int_arg(name, required=True):
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        if required:
+            raise BadParameter(400, name, f"The query parameter '{name}' is required.")
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadParameter(400, name, f"The query parameter '{name}' must be a whole number.")
+    if value < 1 or value > 2**31:
+        raise BadParameter(404, name, f"No such {name}.")
+    return value
+
+
+def _date_arg(name):
+    raw = request.args.get(name)
+    if not raw:
+        raise BadParameter(400, name, f"The query parameter '{name}' is required (YYYY-MM-DD).")
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise BadParameter(400, name, f"The query parameter '{name}' must be a date, YYYY-MM-DD.")
+
+
+def _service_or_404(service_id):
+    service = services.get_bookable_service(service_id)
+    if service is None:
+        raise BadParameter(404, "service", "No such service can be booked online.")
+    return service
+
+
+def _practitioner_or_404(service, practitioner_id):
+    for practitioner in services.practitioners_for(service):
+        if practitioner.id == practitioner_id:
+            return practitioner
+    raise BadParameter(404, "practitioner", "No such practitioner offers this service.")
+
+
+def _iso(instant):
+    """ISO 8601 in the clinic's zone, with its offset: 2026-12-01T10:00:00+02:00."""
+    return instant.astimezone(clinic_tz()).isoformat()
+
+
+def _service_json(service):
+    return {
+        "id": service.id,
+        "name": service.name,
+        "description": service.description,
+        "duration_minutes": service.duration_minutes,
+        "grid_minutes": service.grid_minutes,
+        "buffer_minutes": service.buffer_minutes,
+        "practitioner_ids": [p.id for p in services.practitioners_for(service)],
+    }
+
+
+def _practitioner_json(practitioner):
+    return {"id": practitioner.id, "name": practitioner.full_name, "title": practitioner.title}
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_document())
+
+
+@bp.get("/services")
+def list_services():
+    return jsonify({"services": [_service_json(s) for s in services.bookable_services()]})
+
+
+@bp.get("/practitioners")
+def list_practitioners():
+    service_id = _int_arg("service", required=False)
+    if service_id is None:
+        seen = {}
+        for service in services.bookable_services():
+            for practitioner in services.practitioners_for(service):
+                seen.setdefault(practitioner.id, practitioner)
+        practitioners = [seen[pid] for pid in sorted(seen)]
+    else:
+        practitioners = services.practitioners_for(_service_or_404(service_id))
+    return jsonify({"practitioners": [_practitioner_json(p) for p in practitioners]})
+
+
+@bp.get("/slots")
+def list_slots():
+    service = _service_or_404(_int_arg("service"))
+    first_day, last_day = _date_arg("from"), _date_arg("to")
+    if last_day < first_day:
+        raise BadParameter(422, "to", "'to' must not be before 'from'.")
+    longest = current_app.config["MAX_SLOT_RANGE_DAYS"]
+    if (last_day - first_day).days + 1 > longest:
+        raise BadParameter(422, "to", f"The range may cover at most {longest} days.")
+    practitioner_id = _int_arg("practitioner", required=False)
+    practitioner = _practitioner_or_404(service, practitioner_id) if practitioner_id else None
+    slots = services.find_slots(service, first_day, last_day, practitioner)
+    return jsonify({
+        "timezone": current_app.config["CLINIC_TZ"],
+        "slots": [
+            {"start": _iso(s.start), "end": _iso(s.end), "practitioner_id": s.practitioner_id}
+            for s in slots
+        ],
+    })
+
+
+def _parse_start(raw):
+    if not isinstance(raw, str):
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return value if value.tzinfo is not None else None
+
+
+@bp.post("/bookings")
+def create_booking():
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return json_error(400, "bad_request", "Send a JSON object (Content-Type: application/json).")
+    patient = body.get("patient")
+    if not isinstance(patient, dict):
+        return json_error(422, "invalid", "The booking has errors.",
+                          {"patient": "An object with full_name, email, phone, date_of_birth."})
+    fields = {}
+    service_id = body.get("service_id")
+    if not isinstance(service_id, int) or isinstance(service_id, bool):
+        fields["service_id"] = "A whole number: the id of a service."
+    practitioner_id = body.get("practitioner_id")
+    if practitioner_id is not None and (
+            not isinstance(practitioner_id, int) or isinstance(practitioner_id, bool)):
+        fields["practitioner_id"] = "A whole number, or leave it out for any practitioner."
+    start = _parse_start(body.get("start"))
+    if start is None:
+        fields["start"] = "An ISO 8601 date and time with its UTC offset, e.g. 2026-12-01T10:00:00+02:00."
+    for name in ("full_name", "email", "phone", "date_of_birth"):
+        if not isinstance(patient.get(name), str):
+            fields[f"patient.{name}"] = "Required, as text."
+    if fields:
+        return json_error(422, "invalid", "The booking has errors.", fields)
+
+    try:
+        appointment, token = services.book(
+            service_id=service_id, practitioner_id=practitioner_id, start=start,
+            patient=patient, consent=body.get("consent"), source="api",
+            language=body.get("language") if body.get("language") in ("en", "uk") else "en",
+        )
+    except LookupError as missing:
+        return json_error(404, "not_found", f"No such {missing.args[0]} can be booked online.")
+    except InvalidDetails as invalid:
+        fields = {(k if k in ("consent", "start") else f"patient.{k}"): v
+                  for k, v in invalid.fields.items()}
+        return json_error(422, "invalid", "The booking has errors.", fields)
+    except services.BookingError as refused:
+        return json_error(refused.status, refused.code, refused.message, refused.fields or None)
+
+    response = jsonify({
+        "reference": appointment.reference,
+        "manage_url": url_for("scheduler.manage", token=token, _external=True),
+        "start": _iso(appointment.starts_at),
+        "end": _iso(appointment.ends_at),
+        "practitioner_id": appointment.practitioner_id,
+    })
+    response.status_code = 201
+    response.headers["Cache-Control"] = "no-store"
+    return response
+

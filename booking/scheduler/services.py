@@ -1,0 +1,453 @@
+"""Booking services: every door (HTML, JSON API, later the reception desk) books through here.
+
+Each public function is one user action and one transaction. The rules come from the pure slot
+engine, so what is offered is exactly what can be booked; the database triggers and indexes are
+the last guard when two requests race.
+"""
+import hashlib
+import secrets
+from datetime import date, datetime, time, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..database import begin_write
+from ..extensions import db
+from ..models import (
+    Appointment,
+    AppointmentStatus,
+    Closure,
+    Consent,
+    Patient,
+    Practitioner,
+    Service,
+    WorkingHours,
+)
+from ..timeutil import clinic_tz, utcnow
+from . import slots as engine
+from .contacts import InvalidDetails, clean_patient_details
+
+# Appointments never cross midnight and buffers are short, so an appointment that touches a
+# range starts at most this long before it: lets range queries use the starts_at index.
+LONGEST_APPOINTMENT_SPAN = timedelta(days=1)
+REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L look-alikes
+
+
+# --- Domain errors: views turn them into form errors, flashes or HTTP statuses. ---------------
+
+class BookingError(Exception):
+    status = 422
+    code = "invalid"
+
+    def __init__(self, message, fields=None):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+
+
+class SlotTaken(BookingError):
+    status = 409
+    code = "slot_taken"
+
+
+class SlotNotBookable(BookingError):
+    """The requested time breaks a clinic rule (outside hours, past, off the grid, ...)."""
+
+
+class ManageWindowClosed(BookingError):
+    code = "too_late"
+
+
+class NotActive(BookingError):
+    code = "not_active"
+
+
+# --- Settings turned into the engine's plain values. --------------------------------------------
+
+def _parse_clock(value):
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+def clinic_rules():
+    config = current_app.config
+    return engine.ClinicRules(
+        open_weekdays=frozenset(config["CLINIC_OPEN_WEEKDAYS"]),
+        opens=_parse_clock(config["CLINIC_OPENS"]),
+        closes=_parse_clock(config["CLINIC_CLOSES"]),
+        min_notice=timedelta(minutes=config["MIN_NOTICE_MINUTES"]),
+        horizon_days=config["BOOKING_HORIZON_DAYS"],
+    )
+
+
+def service_timing(service):
+    return engine.ServiceTiming(
+        duration_minutes=service.duration_minutes,
+        grid_minutes=service.grid_minutes,
+        buffer_minutes=service.buffer_minutes,
+    )
+
+
+def local_today(now=None):
+    return (now or utcnow()).astimezone(clinic_tz()).date()
+
+
+# --- Reading: services, practitioners, free slots. ----------------------------------------------
+
+def bookable_services():
+    query = (
+        select(Service)
+        .where(Service.active.is_(True), Service.online_bookable.is_(True))
+        .order_by(Service.position, Service.id)
+    )
+    return db.session.execute(query).scalars().all()
+
+
+def get_bookable_service(service_id):
+    service = db.session.get(Service, service_id)
+    if service is None or not service.active or not service.online_bookable:
+        return None
+    return service
+
+
+def practitioners_for(service):
+    return [p for p in service.practitioners if p.active]
+
+
+def _day_bounds_utc(first_day, last_day):
+    tz = clinic_tz()
+    start = datetime.combine(first_day, time(0), tzinfo=tz)
+    end = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=tz)
+    return start, end
+
+
+def _calendars(practitioners, first_day, last_day, exclude_appointment_id=None,
+               include_appointments=True):
+    """The engine's view of each practitioner over the days asked: hours and busy intervals.
+
+    Queries are bounded by the range, so the cost follows the appointments in the range, not
+    the whole history.
+    """
+    ids = [p.id for p in practitioners]
+    range_start, range_end = _day_bounds_utc(first_day, last_day)
+    hours = db.session.execute(
+        select(WorkingHours).where(WorkingHours.practitioner_id.in_(ids))
+    ).scalars().all()
+    busy = {pid: [] for pid in ids}
+    if include_appointments:
+        appointments = db.session.execute(
+            select(Appointment.practitioner_id, Appointment.starts_at, Appointment.blocks_until)
+            .where(
+                Appointment.practitioner_id.in_(ids),
+                Appointment.status != AppointmentStatus.CANCELLED.value,
+                Appointment.starts_at >= range_start - LONGEST_APPOINTMENT_SPAN,
+                Appointment.starts_at < range_end,
+                Appointment.blocks_until > range_start,
+                *([Appointment.id != exclude_appointment_id] if exclude_appointment_id else []),
+            )
+        ).all()
+        for pid, starts_at, blocks_until in appointments:
+            busy[pid].append(engine.Interval(starts_at, blocks_until))
+    closures = db.session.execute(
+        select(Closure).where(Closure.starts_at < range_end, Closure.ends_at > range_start)
+    ).scalars().all()
+    clinic_closures = []
+    for closure in closures:
+        interval = engine.Interval(closure.starts_at, closure.ends_at)
+        if closure.practitioner_id is None:
+            clinic_closures.append(interval)
+        elif closure.practitioner_id in busy:
+            busy[closure.practitioner_id].append(interval)
+    calendars = [
+        engine.PractitionerCalendar(
+            practitioner_id=pid,
+            working_periods=tuple(
+                engine.WorkingPeriod(h.weekday, h.start_time, h.end_time)
+                for h in hours if h.practitioner_id == pid
+            ),
+            busy=tuple(busy[pid]),
+        )
+        for pid in ids
+    ]
+    return calendars, clinic_closures
+
+
+def find_slots(service, first_day, last_day, practitioner=None, *, now=None,
+               exclude_appointment_id=None, include_appointments=True):
+    """Free slots of a service between two local dates (inclusive), for one or every practitioner."""
+    practitioners = [practitioner] if practitioner else practitioners_for(service)
+    if not practitioners:
+        return []
+    calendars, closures = _calendars(
+        practitioners, first_day, last_day, exclude_appointment_id, include_appointments
+    )
+    return engine.free_slots(
+        calendars, service_timing(service), first_day, last_day,
+        now=now or utcnow(), tz=clinic_tz(), rules=clinic_rules(), closures=closures,
+    )
+
+
+# --- Writing: book, cancel, reschedule. --------------------------------------------------------
+
+def _new_token():
+    token = secrets.token_urlsafe(32)  # 256 bits
+    return token, hash_token(token)
+
+
+def hash_token(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _new_reference():
+    while True:
+        reference = "EX-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+        exists = db.session.execute(
+            select(Appointment.id).where(Appointment.reference == reference)
+        ).first()
+        if not exists:
+            return reference
+
+
+RULE_MESSAGES = {
+    "naive_time": _l("The time must include its UTC offset."),
+    "in_past": _l("That time is in the past."),
+    "weekend": _l("The clinic is closed at weekends."),
+    "outside_hours": _l("That time is outside the clinic's opening hours (Mon-Fri 10:00-19:00)."),
+    "off_grid": _l("That time is not on the booking grid; please pick one of the offered times."),
+    "too_soon": _l("That time is too soon to book online; please call the clinic."),
+    "beyond_horizon": _l("That date is too far ahead to book yet."),
+}
+
+
+def _check_rules(service, start, now):
+    code = engine.check_start(start, service_timing(service), now=now, tz=clinic_tz(),
+                              rules=clinic_rules())
+    if code:
+        message = str(RULE_MESSAGES[code])
+        error = SlotNotBookable(message, fields={"start": message})
+        error.code = code
+        raise error
+
+
+def _lock_practitioners(ids):
+    """On PostgreSQL, serialise bookings per practitioner (SQLite already holds its write lock)."""
+    db.session.execute(
+        select(Practitioner.id).where(Practitioner.id.in_(ids)).order_by(Practitioner.id)
+        .with_for_update()
+    ).all()
+
+
+def _choose_practitioner(service, start, candidates, now, exclude_appointment_id=None):
+    """The practitioner who is free at `start`, or raise SlotTaken / SlotNotBookable.
+
+    With several free, the one with the fewest appointments that day gets it (spreads the load).
+    Runs inside the write transaction, so what it sees cannot change before the insert.
+    """
+    day = start.astimezone(clinic_tz()).date()
+    candidate_ids = {p.id for p in candidates}
+    only = candidates[0] if len(candidates) == 1 else None
+    free = [
+        slot for slot in find_slots(service, day, day, only, now=now,
+                                    exclude_appointment_id=exclude_appointment_id)
+        if slot.start == start and slot.practitioner_id in candidate_ids
+    ]
+    if len(free) == 1:
+        return free[0].practitioner_id
+    if free:
+        day_start, day_end = _day_bounds_utc(day, day)
+        counts = dict(db.session.execute(
+            select(Appointment.practitioner_id, db.func.count())
+            .where(
+                Appointment.practitioner_id.in_([s.practitioner_id for s in free]),
+                Appointment.status != AppointmentStatus.CANCELLED.value,
+                Appointment.starts_at >= day_start,
+                Appointment.starts_at < day_end,
+            )
+            .group_by(Appointment.practitioner_id)
+        ).all())
+        least_busy = min(free, key=lambda s: (counts.get(s.practitioner_id, 0), s.practitioner_id))
+        return least_busy.practitioner_id
+    # Nobody is free. Was the time open but taken by someone else (409), or never open (422)?
+    open_without_bookings = [
+        slot for slot in find_slots(service, day, day, only, now=now, include_appointments=False)
+        if slot.start == start and slot.practitioner_id in candidate_ids
+    ]
+    if open_without_bookings:
+        raise SlotTaken(_("Sorry, that time has just been taken. Please choose another."))
+    message = _("No practitioner works at that time; please pick one of the offered times.")
+    error = SlotNotBookable(message, fields={"start": message})
+    error.code = "unavailable"
+    raise error
+
+
+def _find_or_create_patient(details, language):
+    patient = db.session.execute(
+        select(Patient).where(
+            Patient.email == details.email, Patient.date_of_birth == details.date_of_birth
+        )
+    ).scalar_one_or_none()
+    if patient is None:
+        patient = Patient(
+            full_name=details.full_name, email=details.email, phone=details.phone,
+            date_of_birth=details.date_of_birth, language=language,
+        )
+        db.session.add(patient)
+    else:
+        # A returning patient: keep their record, but reach them on the number they gave today.
+        patient.phone = details.phone
+    return patient
+
+
+def book(*, service_id, start, patient, consent, practitioner_id=None, source="online",
+         language="en", now=None):
+    """Book `start` for a new or returning patient. Returns (appointment, manage_token).
+
+    `patient` is a mapping with full_name, email, phone, date_of_birth (as typed). Raises
+    InvalidDetails, SlotNotBookable (422), SlotTaken (409) or LookupError (unknown ids).
+    """
+    now = now or utcnow()
+    service = get_bookable_service(service_id)
+    if service is None:
+        raise LookupError("service")
+    candidates = practitioners_for(service)
+    if practitioner_id is not None:
+        candidates = [p for p in candidates if p.id == practitioner_id]
+        if not candidates:
+            raise LookupError("practitioner")
+
+    errors = {}
+    details = None
+    try:
+        details = clean_patient_details(
+            patient.get("full_name"), patient.get("email"), patient.get("phone"),
+            patient.get("date_of_birth"), today=local_today(now),
+        )
+    except InvalidDetails as exc:
+        errors.update(exc.fields)
+    if consent is not True:
+        errors["consent"] = _("Please agree to the processing of your data so we can book for you.")
+    if not isinstance(start, datetime):
+        errors["start"] = _("Please pick a time.")
+    if errors:
+        raise InvalidDetails(errors)
+    if not candidates:
+        raise SlotNotBookable(_("This service cannot be booked online at the moment."))
+    _check_rules(service, start, now)
+
+    begin_write()
+    try:
+        _lock_practitioners([p.id for p in candidates])
+        chosen_id = _choose_practitioner(service, start, candidates, now)
+        patient_row = _find_or_create_patient(details, language)
+        db.session.add(Consent(patient=patient_row, kind="data_processing",
+                               version=current_app.config["CONSENT_VERSION"], given_at=now))
+        token, token_hash = _new_token()
+        end = start + timedelta(minutes=service.duration_minutes)
+        appointment = Appointment(
+            reference=_new_reference(), manage_token_hash=token_hash, service=service,
+            practitioner_id=chosen_id, patient=patient_row, starts_at=start, ends_at=end,
+            blocks_until=end + timedelta(minutes=service.buffer_minutes),
+            status=AppointmentStatus.BOOKED.value, source=source, created_at=now,
+        )
+        db.session.add(appointment)
+        db.session.commit()
+    except IntegrityError:
+        # The database guard caught a race the lock did not (e.g. another server on PostgreSQL).
+        db.session.rollback()
+        raise SlotTaken(_("Sorry, that time has just been taken. Please choose another."))
+    except Exception:
+        db.session.rollback()
+        raise
+    return appointment, token
+
+
+def appointment_by_token(token):
+    """The appointment behind a private manage link, or None (a wrong token looks like any 404)."""
+    if not token or len(token) > 100:
+        return None
+    return db.session.execute(
+        select(Appointment).where(Appointment.manage_token_hash == hash_token(token))
+    ).scalar_one_or_none()
+
+
+def manage_window_open(appointment, now=None):
+    """Can the patient still cancel or reschedule online? Closes MANAGE_CUTOFF_HOURS before."""
+    cutoff = timedelta(hours=current_app.config["MANAGE_CUTOFF_HOURS"])
+    return appointment.is_active and appointment.status == AppointmentStatus.BOOKED.value \
+        and (now or utcnow()) < appointment.starts_at - cutoff
+
+
+def _lock_for_change(appointment_id, now):
+    begin_write()
+    appointment = db.session.execute(
+        select(Appointment).where(Appointment.id == appointment_id).with_for_update()
+    ).scalar_one()
+    if not appointment.is_active:
+        raise NotActive(_("This booking is already cancelled."))
+    if not manage_window_open(appointment, now):
+        raise ManageWindowClosed(
+            _("It is too late to change this booking online. Please call the clinic.")
+        )
+    return appointment
+
+
+def cancel_by_patient(appointment_id, reason="", *, now=None):
+    now = now or utcnow()
+    try:
+        appointment = _lock_for_change(appointment_id, now)
+        appointment.status = AppointmentStatus.CANCELLED.value
+        appointment.cancelled_at = now
+        appointment.cancelled_by = "patient"
+        appointment.cancel_reason = (reason or "").strip()[:500] or None
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return appointment
+
+
+def reschedule_by_patient(appointment_id, new_start, *, now=None):
+    """Move a booking to another free time of the same practitioner, in one step.
+
+    The old time is released only together with the new one being taken: one UPDATE in one
+    transaction, so a failure leaves the booking exactly as it was.
+    """
+    now = now or utcnow()
+    try:
+        appointment = _lock_for_change(appointment_id, now)
+        service = appointment.service
+        if new_start == appointment.starts_at:
+            raise SlotNotBookable(_("That is the time you already have."))
+        _check_rules(service, new_start, now)
+        _lock_practitioners([appointment.practitioner_id])
+        _choose_practitioner(service, new_start, [appointment.practitioner], now,
+                             exclude_appointment_id=appointment.id)
+        end = new_start + timedelta(minutes=service.duration_minutes)
+        appointment.starts_at = new_start
+        appointment.ends_at = end
+        appointment.blocks_until = end + timedelta(minutes=service.buffer_minutes)
+        appointment.reschedule_count += 1
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise SlotTaken(_("Sorry, that time has just been taken. Please choose another."))
+    except Exception:
+        db.session.rollback()
+        raise
+    return appointment
+
+
+def week_days(week_of):
+    """The Monday..Sunday dates of the week holding `week_of`."""
+    monday = engine.week_start(week_of)
+    return [monday + timedelta(days=i) for i in range(7)]
+
+
+def parse_day(value, default):
+    try:
+        return date.fromisoformat(value) if value else default
+    except ValueError:
+        return default
