@@ -1,7 +1,7 @@
 """Expio booking: online appointments and patient intake for the Expio clinic in Kyiv."""
 import os
 
-from flask import Flask, request
+from flask import Flask, has_request_context, request
 
 from config import CONFIGS, INSTANCE_DIR, DevelopmentConfig
 
@@ -15,6 +15,8 @@ def select_locale():
     """?lang= first, then the remembered choice, then the browser's preference."""
     from flask import current_app
 
+    if not has_request_context():  # CLI commands, background work
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     supported = current_app.config["LANGUAGES"]
     chosen = request.args.get("lang") or request.cookies.get("lang")
     if chosen in supported:

@@ -50,6 +50,14 @@ def app(database_path):
 
 
 @pytest.fixture
+def make_test_app(database_path):
+    """Another app on the same database, with other settings (e.g. CSRF on)."""
+    def make(**overrides):
+        return make_app(f"sqlite:///{database_path}", **{"FROZEN_NOW": NOW, **overrides})
+    return make
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

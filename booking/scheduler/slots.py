@@ -1,0 +1,372 @@
+"""The slot engine: which appointment starts can be booked, and why not.
+
+This module is pure on purpose. It never reads the clock, never touches the
+database and knows nothing about web requests: the caller passes ``now``,
+the clinic time zone and plain values describing each practitioner's week,
+and gets plain values back. That keeps the booking rules easy to test (a fixed
+``now``, no clock tricks) and lets the booking service, the JSON API and the
+staff calendar all share one answer to "what is free?".
+
+A word on time zones. When two aware datetimes share the *same* tzinfo,
+Python compares and subtracts them by their wall-clock fields and ignores
+the UTC offset; ``local + timedelta`` is wall-clock arithmetic too. Across a
+DST change that gives wrong answers. So this module keeps every instant in
+UTC internally and uses the clinic zone only for questions that really are
+about the wall clock: which day and weekday it is, where the grid falls, and
+the opening hours.
+"""
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+_MIDNIGHT = time(0, 0)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A half-open stretch of time [start, end) between two aware datetimes.
+
+    The datetimes may be in any zone: they are compared as instants.
+    An interval whose end is not after its start is empty and blocks nothing.
+    """
+
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class WorkingPeriod:
+    """One stretch of a practitioner's weekly hours, in local wall-clock time."""
+
+    weekday: int  # 0 = Monday ... 6 = Sunday
+    start: time
+    end: time
+
+
+@dataclass(frozen=True)
+class ClinicRules:
+    """Rules that hold for everyone, whatever a practitioner's own hours say."""
+
+    open_weekdays: frozenset[int] = frozenset({0, 1, 2, 3, 4})
+    opens: time = time(10, 0)
+    closes: time = time(19, 0)
+    min_notice: timedelta = timedelta(hours=2)
+    horizon_days: int = 60
+
+
+@dataclass(frozen=True)
+class ServiceTiming:
+    """How long a service takes and where its appointments may start."""
+
+    duration_minutes: int
+    grid_minutes: int = 30
+    buffer_minutes: int = 0  # time kept free AFTER the appointment (cleaning, notes)
+
+
+@dataclass(frozen=True)
+class PractitionerCalendar:
+    """What the engine needs to know about one practitioner."""
+
+    practitioner_id: int
+    working_periods: tuple[WorkingPeriod, ...]
+    # Their appointments (each already extended by its own buffer)
+    # and their own blocked periods.
+    busy: tuple[Interval, ...] = ()
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A bookable appointment: start and end in the clinic time zone.
+
+    The end is start + duration; the service's buffer is not part of it.
+    """
+
+    start: datetime
+    end: datetime
+    practitioner_id: int
+
+
+# --- Public functions -------------------------------------------------------
+
+
+def free_slots(
+    calendars: Iterable[PractitionerCalendar],
+    service: ServiceTiming,
+    first_day: date,
+    last_day: date,
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+    rules: ClinicRules = ClinicRules(),
+    closures: Iterable[Interval] = (),
+) -> list[Slot]:
+    """Every bookable slot whose LOCAL start date is in [first_day, last_day]
+    (both inclusive), for every calendar, sorted by (start, practitioner_id)."""
+    if first_day > last_day:
+        raise ValueError("first_day must not be after last_day")
+    _check_service(service)
+    earliest_start = _as_utc(now, "now") + rules.min_notice
+
+    # Nothing before the minimum notice or beyond the horizon can be booked,
+    # so skip those days instead of generating slots only to drop them.
+    first_day = max(first_day, earliest_start.astimezone(tz).date())
+    last_day = min(last_day, _last_bookable_day(now, tz, rules))
+    if first_day > last_day:
+        return []
+
+    duration = timedelta(minutes=service.duration_minutes)
+    buffer = timedelta(minutes=service.buffer_minutes)
+    # Only busy times that can touch a slot of these days matter; keeping the
+    # rest out makes the cost follow the asked range, not the whole diary.
+    window = Interval(
+        _wall_clock_to_utc(first_day, _MIDNIGHT, tz),
+        _wall_clock_to_utc(_next_day(last_day), _MIDNIGHT, tz) + duration + buffer,
+    )
+    closed = _Timeline(closures, window)
+
+    found: list[tuple[datetime, int]] = []
+    for calendar in calendars:
+        busy = _Timeline(calendar.busy, window)
+        periods_by_weekday = _bookable_periods(calendar.working_periods, rules)
+        for start in _candidate_starts(periods_by_weekday, first_day, last_day, service, tz):
+            if start < earliest_start:
+                continue
+            # Closures only need the appointment itself to fit; the buffer
+            # after it is the practitioner's own time and must be free of
+            # their other appointments.
+            if closed.overlaps(start, start + duration):
+                continue
+            if busy.overlaps(start, start + duration + buffer):
+                continue
+            found.append((start, calendar.practitioner_id))
+
+    # Sort while the starts are still UTC, so the order is the order of
+    # instants even where the wall clock repeats an hour.
+    found.sort()
+    return [
+        Slot(start.astimezone(tz), (start + duration).astimezone(tz), practitioner_id)
+        for start, practitioner_id in found
+    ]
+
+
+def check_start(
+    start: datetime,
+    service: ServiceTiming,
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+    rules: ClinicRules = ClinicRules(),
+) -> str | None:
+    """The clinic-wide rule a requested start breaks, as a short code, or None
+    when it breaks none. It does not look at practitioners or busy times (the
+    booking service does that with free_slots).
+
+    Codes, checked in this order: "naive_time", "in_past", "weekend",
+    "outside_hours", "off_grid", "too_soon", "beyond_horizon".
+    """
+    _check_service(service)
+    now = _as_utc(now, "now")
+    # A start without a zone comes from a client, not from our own code, so
+    # it is a broken rule to report rather than an exception.
+    if start.tzinfo is None or start.utcoffset() is None:
+        return "naive_time"
+
+    start = start.astimezone(UTC)
+    local_start = start.astimezone(tz)
+    local_end = (start + timedelta(minutes=service.duration_minutes)).astimezone(tz)
+
+    if start < now:
+        return "in_past"
+    if local_start.weekday() not in rules.open_weekdays:
+        return "weekend"
+    if not _within_opening_hours(local_start, local_end, rules):
+        return "outside_hours"
+    if not _on_grid(local_start.time(), service):
+        return "off_grid"
+    if start < now + rules.min_notice:
+        return "too_soon"
+    if local_start.date() > _last_bookable_day(now, tz, rules):
+        return "beyond_horizon"
+    return None
+
+
+def week_start(day: date) -> date:
+    """The Monday of that day's week."""
+    return day - timedelta(days=day.weekday())
+
+
+# --- Clinic rules -------------------------------------------------------------
+
+
+def _check_service(service: ServiceTiming) -> None:
+    """Refuse timings that would make no sense (or loop forever)."""
+    if service.duration_minutes <= 0:
+        raise ValueError("duration_minutes must be positive")
+    if service.grid_minutes <= 0:
+        raise ValueError("grid_minutes must be positive")
+    if service.buffer_minutes < 0:
+        raise ValueError("buffer_minutes must not be negative")
+
+
+def _last_bookable_day(now: datetime, tz: ZoneInfo, rules: ClinicRules) -> date:
+    """The horizon counts days on the clinic's calendar, from today's local date."""
+    return now.astimezone(tz).date() + timedelta(days=rules.horizon_days)
+
+
+def _within_opening_hours(local_start: datetime, local_end: datetime, rules: ClinicRules) -> bool:
+    """Start at or after opening, end by closing, on the same local day."""
+    return (
+        local_start.time() >= rules.opens
+        and local_end.date() == local_start.date()
+        and local_end.time() <= rules.closes
+    )
+
+
+def _on_grid(local_time: time, service: ServiceTiming) -> bool:
+    """The grid is anchored at local midnight: 10:00 and 10:30 for a 30-minute
+    grid, 10:30 and 11:15 for a 45-minute one. Seconds must be zero too."""
+    grid = timedelta(minutes=service.grid_minutes)
+    return _since_midnight(local_time) % grid == timedelta(0)
+
+
+def _bookable_periods(
+    working_periods: Iterable[WorkingPeriod], rules: ClinicRules
+) -> dict[int, list[tuple[time, time]]]:
+    """Each open weekday's working periods, clipped to the opening hours.
+
+    The clinic rules win: a practitioner who works 08:00-21:00 still only
+    takes appointments from opening to closing, and never on a closed day.
+    """
+    by_weekday: dict[int, list[tuple[time, time]]] = {}
+    for period in working_periods:
+        if period.weekday not in rules.open_weekdays:
+            continue
+        start = max(period.start, rules.opens)
+        end = min(period.end, rules.closes)
+        if start < end:
+            by_weekday.setdefault(period.weekday, []).append((start, end))
+    return by_weekday
+
+
+def _candidate_starts(
+    periods_by_weekday: dict[int, list[tuple[time, time]]],
+    first_day: date,
+    last_day: date,
+    service: ServiceTiming,
+    tz: ZoneInfo,
+) -> Iterator[datetime]:
+    """UTC starts on the grid whose whole appointment fits inside ONE working
+    period (breaks between periods stay free). Busy times are not checked here.
+
+    Overlapping periods could offer the same start twice; each is given once.
+    """
+    grid = timedelta(minutes=service.grid_minutes)
+    duration = timedelta(minutes=service.duration_minutes)
+    day = first_day
+    while day <= last_day:
+        seen: set[datetime] = set()
+        for period_start, period_end in periods_by_weekday.get(day.weekday(), ()):
+            # Compare ends as instants, so an appointment that crosses a DST
+            # change lasts its real length.
+            period_end_at = _wall_clock_to_utc(day, period_end, tz)
+            offset = _round_up(_since_midnight(period_start), grid)
+            while offset < _since_midnight(period_end):
+                local_start = datetime.combine(day, _time_of_day(offset), tzinfo=tz)
+                offset += grid
+                if not _exists(local_start):
+                    continue
+                start = local_start.astimezone(UTC)
+                if start + duration <= period_end_at and start not in seen:
+                    seen.add(start)
+                    yield start
+        day = _next_day(day)
+
+
+# --- Busy times -------------------------------------------------------------
+
+
+class _Timeline:
+    """Busy times merged into sorted, non-overlapping stretches.
+
+    Sorting once and answering each question with a binary search keeps the
+    cost near (slots + busy) * log(busy), instead of comparing every slot with
+    every busy interval.
+    """
+
+    def __init__(self, intervals: Iterable[Interval], window: Interval):
+        self._starts: list[datetime] = []
+        self._ends: list[datetime] = []
+        for start, end in sorted(_utc_stretches(intervals, window)):
+            if self._ends and start <= self._ends[-1]:
+                # Overlaps (or touches) the previous stretch: extend it.
+                self._ends[-1] = max(self._ends[-1], end)
+            else:
+                self._starts.append(start)
+                self._ends.append(end)
+
+    def overlaps(self, start: datetime, end: datetime) -> bool:
+        """Does [start, end) share any instant with a busy stretch?"""
+        # The first stretch that ends after `start` is the only candidate:
+        # every earlier one is over by then, every later one starts after it.
+        index = bisect_right(self._ends, start)
+        return index < len(self._starts) and self._starts[index] < end
+
+
+def _utc_stretches(
+    intervals: Iterable[Interval], window: Interval
+) -> Iterator[tuple[datetime, datetime]]:
+    """The non-empty intervals that touch the window, as UTC (start, end) pairs."""
+    for interval in intervals:
+        start = _as_utc(interval.start, "interval start")
+        end = _as_utc(interval.end, "interval end")
+        if start < end and start < window.end and end > window.start:
+            yield start, end
+
+
+# --- Small time helpers ---------------------------------------------------------
+
+
+def _as_utc(moment: datetime, name: str) -> datetime:
+    """The same instant in UTC; a naive datetime is a programming error here,
+    because Python would silently read it as the server's local time."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware, got {moment!r}")
+    return moment.astimezone(UTC)
+
+
+def _wall_clock_to_utc(day: date, wall_time: time, tz: ZoneInfo) -> datetime:
+    """The instant when the clinic's clocks show `wall_time` on `day`."""
+    return datetime.combine(day, wall_time, tzinfo=tz).astimezone(UTC)
+
+
+def _exists(local: datetime) -> bool:
+    """False for wall-clock times skipped when clocks spring forward
+    (03:30 on the last Sunday of March in Kyiv never happens)."""
+    round_trip = local.astimezone(UTC).astimezone(local.tzinfo)
+    return round_trip.replace(tzinfo=None) == local.replace(tzinfo=None)
+
+
+def _next_day(day: date) -> date:
+    return day + timedelta(days=1)
+
+
+def _since_midnight(wall_time: time) -> timedelta:
+    """How far a wall-clock time is from local midnight, as the clock reads."""
+    return timedelta(
+        hours=wall_time.hour,
+        minutes=wall_time.minute,
+        seconds=wall_time.second,
+        microseconds=wall_time.microsecond,
+    )
+
+
+def _time_of_day(offset: timedelta) -> time:
+    """The inverse of _since_midnight (offset is less than a day)."""
+    return (datetime.combine(date.min, _MIDNIGHT) + offset).time()
+
+
+def _round_up(offset: timedelta, grid: timedelta) -> timedelta:
+    """The first grid position at or after `offset`."""
+    return -(-offset // grid) * grid
