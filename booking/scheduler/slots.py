@@ -247,6 +247,16 @@ def _bookable_periods(
         end = min(period.end, rules.closes)
         if start < end:
             by_weekday.setdefault(period.weekday, []).append((start, end))
+    # Periods that touch or overlap are one stretch of work: 10:00-13:00 and 13:00-19:00
+    # entered as two rows still mean a continuous day, so a slot may run across 13:00.
+    for weekday, spans in by_weekday.items():
+        merged: list[tuple[time, time]] = []
+        for start, end in sorted(spans):
+            if merged and start <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+            else:
+                merged.append((start, end))
+        by_weekday[weekday] = merged
     return by_weekday
 
 

@@ -169,14 +169,14 @@ def test_breaks_between_working_periods_are_not_bookable():
     assert "14:00" in starts
 
 
-def test_slot_must_fit_inside_one_working_period():
-    # Two periods that touch are still two periods: nothing may straddle them.
+def test_working_periods_that_touch_are_one_continuous_stretch():
+    # Staff who enter 10:00-13:00 and 13:00-19:00 mean a day without a break.
     calendar = create_calendar(periods=working(("10:00", "13:00"), ("13:00", "19:00")))
 
     starts = local_starts(slots_on(TUESDAY, calendars=[calendar]))
 
     assert "12:00" in starts
-    assert "12:30" not in starts
+    assert "12:30" in starts
     assert "13:00" in starts
 
 
@@ -745,7 +745,7 @@ def random_interval(rng: random.Random, first_day: date, last_day: date) -> Inte
 
 def brute_force_slots(calendars, service, first_day, last_day, now, closures):
     """The rules read literally: try every grid start of every day, ask
-    check_start, then compare with every working period and busy interval."""
+    check_start, then check every minute against the working periods and busy intervals."""
     duration = timedelta(minutes=service.duration_minutes)
     buffer = timedelta(minutes=service.buffer_minutes)
     found = set()
@@ -756,9 +756,13 @@ def brute_force_slots(calendars, service, first_day, last_day, now, closures):
                 end = start + duration  # no DST change in these weeks
                 if check_start(start, service, now=now, tz=KYIV) is not None:
                     continue
-                in_one_period = any(
-                    p.weekday == day.weekday() and p.start <= start.time() and end.time() <= p.end
-                    for p in calendar.working_periods
+                # Every minute of the appointment inside some working period (touching
+                # periods join into one stretch).
+                in_working_time = all(
+                    any(p.weekday == day.weekday() and p.start <= moment.time() < p.end
+                        for p in calendar.working_periods)
+                    for moment in (start + timedelta(minutes=m)
+                                   for m in range(service.duration_minutes))
                 )
                 # Half-open overlap; an empty interval (start == end) blocks nothing.
                 closed = any(c.start < c.end and c.start < end and start < c.end for c in closures)
@@ -766,7 +770,7 @@ def brute_force_slots(calendars, service, first_day, last_day, now, closures):
                     b.start < b.end and b.start < end + buffer and start < b.end
                     for b in calendar.busy
                 )
-                if in_one_period and not closed and not busy:
+                if in_working_time and not closed and not busy:
                     found.add((start, calendar.practitioner_id))
     return found
 
