@@ -1,8 +1,11 @@
 """Jinja helpers: clinic details everywhere, and instants shown in the clinic's time zone."""
-from flask_babel import format_date, format_datetime, format_time
+from flask_babel import format_date, format_datetime, format_time, get_locale
 
 
 def register_template_helpers(app):
+    # <html lang="..."> and language-aware templates; Flask-Babel 4 does not add it itself.
+    app.add_template_global(get_locale, "get_locale")
+
     @app.context_processor
     def clinic_details():
         config = app.config

@@ -6,7 +6,7 @@ the last guard when two requests race.
 """
 import hashlib
 import secrets
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -93,6 +93,11 @@ def service_timing(service):
 
 def local_today(now=None):
     return (now or utcnow()).astimezone(clinic_tz()).date()
+
+
+def last_bookable_day(now=None):
+    """The last local date online booking reaches (the horizon), as the slot engine counts it."""
+    return local_today(now) + timedelta(days=current_app.config["BOOKING_HORIZON_DAYS"])
 
 
 # --- Reading: services, practitioners, free slots. ----------------------------------------------
@@ -375,9 +380,13 @@ def appointment_by_token(token):
 
 def manage_window_open(appointment, now=None):
     """Can the patient still cancel or reschedule online? Closes MANAGE_CUTOFF_HOURS before."""
-    cutoff = timedelta(hours=current_app.config["MANAGE_CUTOFF_HOURS"])
-    return appointment.is_active and appointment.status == AppointmentStatus.BOOKED.value \
-        and (now or utcnow()) < appointment.starts_at - cutoff
+    return appointment.status == AppointmentStatus.BOOKED.value \
+        and (now or utcnow()) < change_deadline(appointment)
+
+
+def change_deadline(appointment):
+    """Until when the patient may cancel or reschedule online."""
+    return appointment.starts_at - timedelta(hours=current_app.config["MANAGE_CUTOFF_HOURS"])
 
 
 def _lock_for_change(appointment_id, now):
@@ -438,16 +447,3 @@ def reschedule_by_patient(appointment_id, new_start, *, now=None):
         db.session.rollback()
         raise
     return appointment
-
-
-def week_days(week_of):
-    """The Monday..Sunday dates of the week holding `week_of`."""
-    monday = engine.week_start(week_of)
-    return [monday + timedelta(days=i) for i in range(7)]
-
-
-def parse_day(value, default):
-    try:
-        return date.fromisoformat(value) if value else default
-    except ValueError:
-        return default

@@ -1,0 +1,319 @@
+"""HTML pages of the patient's booking path: service -> time -> details -> booked (manage link).
+
+Views stay thin: they parse the request, ask the booking service, then render, flash or
+redirect. Every rule (opening hours, notice, who is free) lives in services.py and the slot
+engine; every HTTP status follows design.md (404 unknown, 409 taken, 422 rule broken).
+"""
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import format_datetime, get_locale
+from flask_babel import gettext as _
+
+from ..timeutil import to_local
+from . import services
+from .forms import (
+    ANY,
+    CancelForm,
+    DetailsForm,
+    PractitionerChoiceForm,
+    RescheduleForm,
+    monday_of,
+    parse_practitioner,
+    parse_start,
+    parse_week,
+    practitioner_choice,
+)
+
+bp = Blueprint("scheduler", __name__)
+
+# The same pattern as the `local_datetime` template filter, for flash messages.
+DATETIME_PATTERN = "EEEE, d MMMM y, HH:mm"
+
+
+# --- Private pages: the manage token lives in their URL. ----------------------------------------
+
+PRIVATE_ENDPOINTS = set()
+
+
+def private_page(view):
+    """Pages reached through the private manage link: never cached, never leaked as a referrer.
+
+    The headers are set in after_request below, so they also cover the 404/422 pages these
+    views produce.
+    """
+    PRIVATE_ENDPOINTS.add(f"{bp.name}.{view.__name__}")
+    return view
+
+
+@bp.after_request
+def private_headers(response):
+    if request.endpoint in PRIVATE_ENDPOINTS:
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+# --- Weeks and days of slots, shaped for the templates. -----------------------------------------
+
+@dataclass
+class Week:
+    first: date  # Monday
+    last: date  # Sunday
+    previous: date | None
+    next: date | None
+
+
+@dataclass
+class Day:
+    day: date
+    slots: list = field(default_factory=list)
+
+
+def _week(value):
+    """The week asked for in `?week=`, clamped between this week and the booking horizon."""
+    today = services.local_today()
+    last_bookable = services.last_bookable_day()
+    monday = parse_week(value, today, last_bookable)
+    following = monday + timedelta(days=7)
+    return Week(
+        first=monday,
+        last=monday + timedelta(days=6),
+        previous=monday - timedelta(days=7) if monday > monday_of(today) else None,
+        next=following if following <= last_bookable else None,
+    )
+
+
+def _days(slots, first, last, *, skip_start=None):
+    """Slots grouped by their local day, one entry per start (several practitioners free at the
+    same time make one choice). Open days from today on are listed even when empty, so the
+    page can say "no free times" for them; closed days appear only if they hold slots."""
+    today = services.local_today()
+    open_weekdays = current_app.config["CLINIC_OPEN_WEEKDAYS"]
+    by_day = {}
+    seen = set()
+    for slot in slots:
+        if slot.start in seen or slot.start == skip_start:
+            continue
+        seen.add(slot.start)
+        by_day.setdefault(to_local(slot.start).date(), []).append(slot)
+    days = []
+    day = first
+    while day <= last:
+        if day in by_day or (day >= today and day.weekday() in open_weekdays):
+            days.append(Day(day, by_day.get(day, [])))
+        day += timedelta(days=1)
+    return days
+
+
+def _practitioner_arg(practitioner):
+    return str(practitioner.id) if practitioner else ANY
+
+
+# --- Step 1: the clinic and what can be booked. ---------------------------------------------------
+
+@bp.route("/")
+def index():
+    return render_template("scheduler/index.html", services=services.bookable_services())
+
+
+# --- Step 2: a week of free times. ----------------------------------------------------------------
+
+@bp.route("/book/<int:service_id>")
+def slots(service_id):
+    service = services.get_bookable_service(service_id)
+    if service is None:
+        abort(404)
+    practitioners = services.practitioners_for(service)
+    practitioner = parse_practitioner(request.args.get("practitioner"), practitioners)
+    week = _week(request.args.get("week"))
+    found = services.find_slots(service, week.first, week.last, practitioner)
+
+    form = PractitionerChoiceForm(formdata=None)
+    form.practitioner.choices = [(ANY, _("Any practitioner"))] + [
+        (str(p.id), f"{p.full_name}, {p.title}" if p.title else p.full_name) for p in practitioners
+    ]
+    form.practitioner.data = _practitioner_arg(practitioner)
+    form.week.data = week.first.isoformat()
+    return render_template(
+        "scheduler/slots.html", service=service, practitioner=practitioner,
+        practitioner_arg=_practitioner_arg(practitioner), form=form, week=week,
+        days=_days(found, week.first, week.last), has_slots=bool(found),
+    )
+
+
+# --- Step 3: who is coming, then book. ------------------------------------------------------------
+
+def _alternatives(service, start, practitioner):
+    """Fresh free times after a clash: that day's, else the rest of that week's."""
+    day = to_local(start).date()
+    found = services.find_slots(service, day, day, practitioner)
+    last = monday_of(day) + timedelta(days=6)
+    if not found and day < last:
+        found = services.find_slots(service, day, last, practitioner)
+        return _days(found, day, last)
+    return _days(found, day, day)
+
+
+@bp.route("/book/<int:service_id>/details", methods=["GET", "POST"])
+def details(service_id):
+    service = services.get_bookable_service(service_id)
+    if service is None:
+        abort(404)
+    chosen = practitioner_choice(request.args.get("practitioner"))
+    if chosen is False:
+        abort(404)
+    practitioner = None
+    if chosen is not None:
+        offered = services.practitioners_for(service)
+        practitioner = next((p for p in offered if p.id == chosen), None)
+        if practitioner is None:
+            abort(404)
+    practitioner_arg = _practitioner_arg(practitioner)
+
+    raw_start = request.args.get("start")
+    if request.method == "POST":
+        raw_start = request.form.get("start") or raw_start
+    start = parse_start(raw_start)
+    if start is None:
+        flash(_("Please choose a time for your appointment."), "error")
+        return redirect(url_for(".slots", service_id=service.id, practitioner=practitioner_arg),
+                        303)
+
+    form = DetailsForm() if request.method == "POST" else DetailsForm(formdata=None)
+    form.start.data = start.isoformat()
+
+    def page(status=200, message=None, alternatives=None):
+        return render_template(
+            "scheduler/details.html", service=service, practitioner=practitioner,
+            practitioner_arg=practitioner_arg, start=start, form=form, message=message,
+            alternatives=alternatives,
+            action=url_for(".details", service_id=service.id, start=start.isoformat(),
+                           practitioner=practitioner_arg),
+            change_url=url_for(".slots", service_id=service.id, practitioner=practitioner_arg,
+                               week=to_local(start).date().isoformat()),
+            consent_version=current_app.config["CONSENT_VERSION"],
+        ), status
+
+    if request.method == "GET":
+        return page()
+    if not form.validate():
+        return page(422)
+    try:
+        _appointment, token = services.book(
+            service_id=service.id, start=start,
+            practitioner_id=practitioner.id if practitioner else None,
+            patient=form.patient_details(), consent=form.consent.data is True,
+            source="online", language=str(get_locale()),
+        )
+    except services.InvalidDetails as error:
+        form.add_errors(error.fields)
+        return page(422)
+    except services.SlotTaken as error:
+        return page(error.status, error.message, _alternatives(service, start, practitioner))
+    except services.SlotNotBookable as error:
+        form.add_errors(error.fields or {"start": error.message})
+        return page(error.status, error.message)
+    except LookupError:
+        abort(404)
+    return redirect(url_for(".manage", token=token, new=1), 303)
+
+
+# --- Step 4: the private manage page (also the confirmation). -------------------------------------
+
+def _appointment_or_404(token):
+    appointment = services.appointment_by_token(token)
+    if appointment is None:
+        abort(404)
+    return appointment
+
+
+def _render_manage(appointment, token, *, new=False, message=None, cancel_form=None, status=200):
+    can_change = services.manage_window_open(appointment)
+    cutoff_hours = current_app.config["MANAGE_CUTOFF_HOURS"]
+    service = appointment.service
+    return render_template(
+        "scheduler/manage.html", appointment=appointment, token=token, new=new,
+        message=message, can_change=can_change, cutoff_hours=cutoff_hours,
+        change_until=services.change_deadline(appointment),
+        cancel_form=cancel_form or CancelForm(formdata=None),
+        manage_url=url_for(".manage", token=token, _external=True),
+        book_again_url=(url_for(".slots", service_id=service.id)
+                        if service.active and service.online_bookable else url_for(".index")),
+    ), status
+
+
+@bp.route("/manage/<token>")
+@private_page
+def manage(token):
+    appointment = _appointment_or_404(token)
+    return _render_manage(appointment, token, new=request.args.get("new") == "1")
+
+
+@bp.route("/manage/<token>/cancel", methods=["POST"])
+@private_page
+def cancel(token):
+    appointment = _appointment_or_404(token)
+    form = CancelForm()
+    if not form.validate():
+        return _render_manage(appointment, token, cancel_form=form, status=422)
+    try:
+        services.cancel_by_patient(appointment.id, form.reason.data or "")
+    except services.BookingError as error:  # ManageWindowClosed, NotActive
+        return _render_manage(appointment, token, message=error.message, status=error.status)
+    flash(_("Your appointment has been cancelled."), "success")
+    return redirect(url_for(".manage", token=token), 303)
+
+
+@bp.route("/manage/<token>/reschedule", methods=["GET", "POST"])
+@private_page
+def reschedule(token):
+    appointment = _appointment_or_404(token)
+    if request.method == "GET":
+        if not services.manage_window_open(appointment):
+            return redirect(url_for(".manage", token=token), 303)
+        form = RescheduleForm(formdata=None)
+        return _render_reschedule(appointment, token, form, _week(request.args.get("week")))
+
+    form = RescheduleForm()
+    week = _week(form.week.data)
+    new_start = parse_start(form.start.data) if form.validate() else None
+    if new_start is None:
+        form.start.errors = [_("Please pick a new time.")]
+        return _render_reschedule(appointment, token, form, week, status=422)
+    try:
+        moved = services.reschedule_by_patient(appointment.id, new_start)
+    except services.BookingError as error:  # SlotTaken, SlotNotBookable, ManageWindowClosed...
+        return _render_reschedule(appointment, token, form, week, message=error.message,
+                                  status=error.status)
+    flash(_("Your appointment was moved to %(when)s.",
+            when=format_datetime(moved.starts_at, DATETIME_PATTERN)), "success")
+    return redirect(url_for(".manage", token=token), 303)
+
+
+def _render_reschedule(appointment, token, form, week, *, message=None, status=200):
+    can_change = services.manage_window_open(appointment)
+    days, has_slots = [], False
+    if can_change:
+        found = services.find_slots(appointment.service, week.first, week.last,
+                                    appointment.practitioner,
+                                    exclude_appointment_id=appointment.id)
+        days = _days(found, week.first, week.last, skip_start=appointment.starts_at)
+        has_slots = any(day.slots for day in days)
+    form.week.data = week.first.isoformat()
+    return render_template(
+        "scheduler/reschedule.html", appointment=appointment, token=token, form=form,
+        week=week, days=days, has_slots=has_slots, can_change=can_change, message=message,
+        selected=form.start.data,
+    ), status
