@@ -139,6 +139,12 @@ def slots(service_id):
     practitioner = parse_practitioner(request.args.get("practitioner"), practitioners)
     week = _week(request.args.get("week"))
     found = services.find_slots(service, week.first, week.last, practitioner)
+    if "week" not in request.args:
+        # Someone booking on a Sunday, or late on a Friday, should see the first week that has
+        # room rather than an empty one.
+        while not found and week.next is not None:
+            week = _week(week.next.isoformat())
+            found = services.find_slots(service, week.first, week.last, practitioner)
 
     form = PractitionerChoiceForm(formdata=None)
     form.practitioner.choices = [(ANY, _("Any practitioner"))] + [

@@ -178,13 +178,23 @@ def test_a_week_without_free_times_says_so_and_offers_the_next_week(client, cons
     # Friday 17:30: with two hours' notice nothing is left this week.
     app.config["FROZEN_NOW"] = at(date(2026, 12, 11), "17:30").astimezone(timezone.utc)
 
-    response = client.get(f"/book/{consultation.id}")
+    response = client.get(f"/book/{consultation.id}?week=2026-12-11")
 
     assert response.status_code == 200
     assert "7 December – 13 December 2026" in text(response)
     assert "There are no free times this week." in text(response)
     assert slot_links(response) == []
     assert f"/book/{consultation.id}?practitioner=any&week={NEXT_MONDAY}" in links(response)
+
+
+def test_without_a_week_asked_the_first_week_with_free_times_is_shown(client, consultation, app):
+    # Friday 17:30: this week is over, so the page opens on next week.
+    app.config["FROZEN_NOW"] = at(date(2026, 12, 11), "17:30").astimezone(timezone.utc)
+
+    response = client.get(f"/book/{consultation.id}")
+
+    assert "14 December – 20 December 2026" in text(response)
+    assert slot_links(response)[0][0] == at(NEXT_MONDAY, "10:00")
 
 
 def test_any_practitioner_shows_each_start_once(client, create_service, create_practitioner):
