@@ -1,0 +1,72 @@
+"""The app as a whole: demo data, error pages."""
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from booking.extensions import db
+from booking.models import Appointment, Closure, Patient, Practitioner, Service
+
+KYIV = ZoneInfo("Europe/Kyiv")
+
+
+def count(model):
+    return db.session.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def test_seed_demo_fills_an_empty_database_once(runner):
+    result = runner.invoke(args=["seed-demo"])
+    assert "Demo data loaded" in result.output
+    names = db.session.execute(select(Service.name)).scalars().all()
+    assert "First consultation with a neurologist" in names
+    assert "Ketamine infusion session" in names
+    assert count(Practitioner) == 3
+    assert count(Closure) >= 1
+    assert count(Appointment) > 0
+    assert count(Patient) > 0
+
+    again = runner.invoke(args=["seed-demo"])
+    assert "not loaded" in again.output
+    assert count(Practitioner) == 3
+
+
+def test_demo_appointments_keep_every_rule(runner):
+    runner.invoke(args=["seed-demo"])
+    for appointment in db.session.execute(select(Appointment)).scalars():
+        local = appointment.starts_at.astimezone(KYIV)
+        assert local.weekday() < 5
+        assert local.hour >= 10
+        assert appointment.ends_at.astimezone(local.tzinfo).time() <= local.replace(hour=19).time()
+
+
+def test_unknown_page_gives_a_friendly_404(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    page = response.get_data(as_text=True)
+    assert "We could not find that page" in page
+    assert "+380 7373 080 88" in page
+
+
+def test_a_crash_gives_a_500_page_and_nothing_half_written(app, client):
+    @app.route("/boom")
+    def boom():
+        db.session.add(Service(name="Half-written", duration_minutes=30))
+        db.session.flush()
+        raise RuntimeError("boom")
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = client.get("/boom")
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in response.get_data(as_text=True)
+    db.session.remove()
+    assert count(Service) == 0
+
+
+def test_a_crash_under_the_api_answers_in_json(app, client):
+    @app.route("/api/v1/boom")
+    def api_boom():
+        raise RuntimeError("boom")
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = client.get("/api/v1/boom")
+    assert response.status_code == 500
+    assert response.get_json()["error"] == "server_error"
