@@ -44,6 +44,15 @@ class Config:
     # Bump when the consent text changes; each patient's consent stores the version they saw.
     CONSENT_VERSION = os.environ.get("CONSENT_VERSION", "2026-11-v1")
 
+    # Intake. Instruments the patient is asked (clinical.md): MIDAS (an instrument switch, on by
+    # default), PHQ-9, GAD-7. HIT-6 items are copyrighted: they are shown only when the clinic
+    # switches them on AND supplies its licensed item text (six strings) in HIT6_ITEM_TEXT;
+    # a clinician can always type a HIT-6 total from a licensed paper form.
+    INTAKE_INSTRUMENTS = {"midas": True, "phq9": True, "gad7": True, "hit6_items": False}
+    HIT6_ITEM_TEXT = ()
+    # Overrides of booking.intake.scoring.Thresholds (flag cut-offs), e.g. {"gad7_further_evaluation": 10}.
+    INTAKE_THRESHOLDS = {}
+
     # Languages: English text now; Ukrainian catalogues arrive with the languages issue.
     LANGUAGES = ("en", "uk")
     BABEL_DEFAULT_LOCALE = os.environ.get("BABEL_DEFAULT_LOCALE", "en")

@@ -10,7 +10,7 @@ from .scheduler import services as booking
 from .timeutil import clinic_tz, utcnow
 
 SERVICES = [
-    # name, minutes, grid, buffer, description
+    # name, minutes, grid, buffer, description (the last one needs the ketamine pre-screen)
     ("First consultation with a neurologist", 60, 30, 0,
      "Headache and migraine: history, examination and a treatment plan."),
     ("Follow-up consultation", 30, 30, 0, "Review of treatment and next steps."),
@@ -51,7 +51,8 @@ def load_demo_data():
     services = []
     for position, (name, minutes, grid, buffer, description) in enumerate(SERVICES):
         service = Service(name=name, duration_minutes=minutes, grid_minutes=grid,
-                          buffer_minutes=buffer, description=description, position=position)
+                          buffer_minutes=buffer, description=description, position=position,
+                          needs_ketamine_prescreen=name.startswith("Ketamine"))
         db.session.add(service)
         services.append(service)
     for name, title, service_indexes, periods in PRACTITIONERS:

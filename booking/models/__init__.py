@@ -1,11 +1,25 @@
 """The models, one module per aggregate. Importing this package registers every table."""
 from .appointment import ACTIVE_STATUSES, Appointment, AppointmentStatus
 from .calendar import Closure, WorkingHours
+from .intake import (
+    AcuteMedicationUse,
+    Intake,
+    IntakeFlag,
+    PainRating,
+    PreventiveTrial,
+    QuestionnaireResponse,
+)
 from .patient import Consent, Patient
 from .service import Practitioner, Service, practitioner_service
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "AcuteMedicationUse",
+    "Intake",
+    "IntakeFlag",
+    "PainRating",
+    "PreventiveTrial",
+    "QuestionnaireResponse",
     "Appointment",
     "AppointmentStatus",
     "Closure",

@@ -61,6 +61,7 @@ class Appointment(db.Model):
     service: Mapped["Service"] = relationship()  # noqa: F821
     practitioner: Mapped["Practitioner"] = relationship()  # noqa: F821
     patient: Mapped["Patient"] = relationship()  # noqa: F821
+    intake: Mapped["Intake | None"] = relationship(back_populates="appointment")  # noqa: F821
 
     @property
     def is_active(self):

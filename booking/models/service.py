@@ -1,5 +1,5 @@
 """What can be booked (services) and who provides it (practitioners)."""
-from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import Boolean, false, CheckConstraint, Column, ForeignKey, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -30,6 +30,9 @@ class Service(db.Model):
     online_bookable: Mapped[bool] = mapped_column(Boolean, default=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # A setting per service: its intake includes the ketamine pre-screen.
+    needs_ketamine_prescreen: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                           server_default=false())
 
     practitioners: Mapped[list["Practitioner"]] = relationship(
         secondary=practitioner_service, back_populates="services", order_by="Practitioner.id"
