@@ -70,3 +70,13 @@ def test_a_crash_under_the_api_answers_in_json(app, client):
     response = client.get("/api/v1/boom")
     assert response.status_code == 500
     assert response.get_json()["error"] == "server_error"
+
+
+def test_the_appointments_command_lists_a_day_with_intake_status(runner):
+    runner.invoke(args=["seed-demo"])
+    first = db.session.execute(select(Appointment).order_by(Appointment.starts_at)).scalars().first()
+    day = first.starts_at.astimezone(KYIV).date()
+    result = runner.invoke(args=["appointments", "--from", day.isoformat()])
+    assert first.reference in result.output
+    assert "intake: not_started" in result.output
+    assert first.patient.email not in result.output

@@ -369,6 +369,16 @@ def book(*, service_id, start, patient, consent, practitioner_id=None, source="o
     return appointment, token
 
 
+def appointments_between(first_day, last_day):
+    """Every appointment starting between two local dates (inclusive), in time order."""
+    range_start, range_end = _day_bounds_utc(first_day, last_day)
+    return db.session.execute(
+        select(Appointment)
+        .where(Appointment.starts_at >= range_start, Appointment.starts_at < range_end)
+        .order_by(Appointment.starts_at, Appointment.practitioner_id)
+    ).scalars().all()
+
+
 def appointment_by_token(token):
     """The appointment behind a private manage link, or None (a wrong token looks like any 404)."""
     if not token or len(token) > 100:
