@@ -59,6 +59,15 @@ class Config:
     # Flask-Babel shows every aware instant in the clinic's zone.
     BABEL_DEFAULT_TIMEZONE = CLINIC_TZ
 
+    # Staff sign-in: lock an email for SIGN_IN_LOCK_MINUTES after SIGN_IN_MAX_FAILURES failures
+    # within SIGN_IN_WINDOW_MINUTES (kept in the database, so it holds across workers).
+    SIGN_IN_MAX_FAILURES = _int("SIGN_IN_MAX_FAILURES", 5)
+    SIGN_IN_WINDOW_MINUTES = _int("SIGN_IN_WINDOW_MINUTES", 15)
+    SIGN_IN_LOCK_MINUTES = _int("SIGN_IN_LOCK_MINUTES", 15)
+    # Staff sessions end after this much inactivity, and in any case after this long.
+    STAFF_IDLE_MINUTES = _int("STAFF_IDLE_MINUTES", 30)
+    STAFF_SESSION_HOURS = _int("STAFF_SESSION_HOURS", 12)
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     MAX_CONTENT_LENGTH = 1024 * 1024

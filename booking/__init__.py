@@ -41,6 +41,8 @@ def create_app(config_class=None):
                      render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = None
     babel.init_app(app, locale_selector=select_locale)
 
     with app.app_context():
@@ -48,14 +50,24 @@ def create_app(config_class=None):
 
     from . import models  # noqa: F401  (registers the tables)
     from .errors import register_error_handlers
+    from .auth.access import enforce_session_limits
+    from .auth.services import load_user
+    from .auth.views import bp as auth_bp
+    from .dashboard.views import bp as dashboard_bp
     from .scheduler.api import bp as api_bp
     from .scheduler.views import bp as scheduler_bp
     from .cli import register_cli
     from .templating import register_template_helpers
 
     app.register_blueprint(scheduler_bp)
+    from .intake.views import bp as intake_bp
+    app.register_blueprint(intake_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # other programs call the API; no browser session, no CSRF token
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(dashboard_bp)
+    login_manager.user_loader(load_user)
+    app.before_request(enforce_session_limits)
     register_error_handlers(app)
     register_template_helpers(app)
     register_cli(app)

@@ -1,9 +1,12 @@
 """Command-line tasks: `flask --app wsgi seed-demo`, and more as later issues add them."""
+import sys
 from datetime import timedelta
 
 import click
 
+from .auth import services as staff_accounts
 from .demo import load_demo_data
+from .models import ROLES
 from .intake.services import intake_status
 from .scheduler.services import appointments_between, local_today
 from .timeutil import to_local
@@ -38,3 +41,27 @@ def register_cli(app):
                 appointment.status, f"intake: {intake_status(appointment)}",
             ]))
 
+
+
+    @app.cli.command("create-staff")
+    @click.argument("email")
+    @click.option("--role", "roles", multiple=True, required=True, type=click.Choice(ROLES),
+                  help="Repeat for several roles, e.g. --role admin --role clinician.")
+    @click.option("--name", "full_name", default="", help="Full name shown to colleagues.")
+    @click.option("--practitioner", "practitioner_id", type=int, default=None,
+                  help="For clinicians: the practitioner id whose calendar is theirs.")
+    @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+    def create_staff(email, roles, full_name, practitioner_id, password_stdin):
+        """Create a staff account (the only way to create the first admin)."""
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        try:
+            user = staff_accounts.create_staff(email, password, roles, full_name=full_name,
+                                               practitioner_id=practitioner_id)
+        except staff_accounts.StaffError as error:
+            for message in error.fields.values() or [error.message]:
+                click.echo(f"Error: {message}", err=True)
+            raise SystemExit(1)
+        click.echo(f"Created {user.email} with role(s): {', '.join(sorted(user.roles))}.")

@@ -26,9 +26,3 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
-
-
-@login_manager.user_loader
-def load_no_user(user_id):
-    """Staff accounts arrive with the staff side; until then nobody is ever signed in."""
-    return None

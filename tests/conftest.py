@@ -7,6 +7,7 @@ import shutil
 from datetime import datetime, time, timezone
 
 import pytest
+from flask import g, request_started
 from flask_migrate import upgrade
 
 from booking import create_app
@@ -40,9 +41,18 @@ def database_path(migrated_template, tmp_path):
     return path
 
 
+def _fresh_request_globals(sender, **extra):
+    """Tests keep one app context open (for db.session), and Flask reuses it for every test
+    request, so `g` would carry the signed-in user and the locale from one request to the next.
+    In production each request has its own; clearing `g` here gives tests the same."""
+    for name in list(g):
+        g.pop(name)
+
+
 @pytest.fixture
 def app(database_path):
     app = make_app(f"sqlite:///{database_path}", FROZEN_NOW=NOW)
+    request_started.connect(_fresh_request_globals, app)
     with app.app_context():
         yield app
         db.session.remove()
@@ -109,3 +119,34 @@ PATIENT = {
 @pytest.fixture
 def patient_details():
     return dict(PATIENT)
+
+
+STAFF_PASSWORD = "quiet harbour lantern"
+
+
+@pytest.fixture
+def create_staff(app):
+    from booking.auth import services as staff_accounts
+
+    def create(email="staff@example.com", roles=("receptionist",), practitioner=None, **fields):
+        return staff_accounts.create_staff(
+            email, STAFF_PASSWORD, roles,
+            practitioner_id=practitioner.id if practitioner else None, **fields)
+    return create
+
+
+def sign_in(client, email, password=STAFF_PASSWORD):
+    return client.post("/staff/sign-in", data={"email": email, "password": password})
+
+
+@pytest.fixture
+def staff_client(app, create_staff):
+    """A test client signed in as a new staff member with the given roles."""
+    def make(*roles, email=None, practitioner=None):
+        email = email or f"{'-'.join(roles)}@example.com"
+        create_staff(email, roles=roles, practitioner=practitioner)
+        client = app.test_client()
+        response = sign_in(client, email)
+        assert response.status_code == 303, response.get_data(as_text=True)
+        return client
+    return make

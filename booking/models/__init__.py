@@ -11,9 +11,14 @@ from .intake import (
 )
 from .patient import Consent, Patient
 from .service import Practitioner, Service, practitioner_service
+from .staff import ROLES, AuditEvent, SignInThrottle, StaffUser
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "ROLES",
+    "AuditEvent",
+    "SignInThrottle",
+    "StaffUser",
     "AcuteMedicationUse",
     "Intake",
     "IntakeFlag",

@@ -1,7 +1,7 @@
 """When practitioners work, and when the clinic or a practitioner is closed."""
-from datetime import datetime, time
+from datetime import date, datetime, time
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Time
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime
@@ -29,7 +29,13 @@ class WorkingHours(db.Model):
 
 
 class Closure(db.Model):
-    """A closed period: clinic-wide when practitioner_id is empty, else one practitioner's."""
+    """A closed period: clinic-wide when practitioner_id is empty, else one practitioner's.
+
+    One-off: starts_at..ends_at. Recurring: starts_at..ends_at is the first occurrence and
+    `rrule` (RFC 5545, e.g. "FREQ=WEEKLY;BYDAY=FR") repeats it in local wall-clock time until
+    `repeat_until` (a local date, inclusive), so "every Friday 14:00-15:00" stays 14:00 across
+    DST changes.
+    """
 
     __table_args__ = (
         CheckConstraint("starts_at < ends_at", name="start_before_end"),
@@ -43,5 +49,7 @@ class Closure(db.Model):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     reason: Mapped[str] = mapped_column(String(200), default="")
+    rrule: Mapped[str | None] = mapped_column(String(200))
+    repeat_until: Mapped[date | None] = mapped_column(Date)
 
     practitioner: Mapped["Practitioner | None"] = relationship()  # noqa: F821

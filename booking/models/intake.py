@@ -31,6 +31,10 @@ class Intake(db.Model):
     medication_overuse_classes: Mapped[list | None] = mapped_column(JSON)
     high_acute_medication_use: Mapped[bool | None] = mapped_column(Boolean)
     resistant_migraine_criteria: Mapped[bool | None] = mapped_column(Boolean)
+    # A clinician's review: an urgent intake stays on top of their list until reviewed.
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    review_note: Mapped[str | None] = mapped_column(String(2000))
 
     appointment: Mapped["Appointment"] = relationship(back_populates="intake")  # noqa: F821
     patient: Mapped["Patient"] = relationship()  # noqa: F821
