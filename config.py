@@ -36,6 +36,8 @@ class Config:
     # Booking rules.
     MIN_NOTICE_MINUTES = _int("MIN_NOTICE_MINUTES", 120)
     BOOKING_HORIZON_DAYS = _int("BOOKING_HORIZON_DAYS", 60)
+    # Reception may book further ahead (a follow-up in a few months).
+    STAFF_BOOKING_HORIZON_DAYS = _int("STAFF_BOOKING_HORIZON_DAYS", 365)
     DEFAULT_SLOT_GRID_MINUTES = _int("DEFAULT_SLOT_GRID_MINUTES", 30)
     # The manage link stops offering cancel/reschedule this long before the start.
     MANAGE_CUTOFF_HOURS = _int("MANAGE_CUTOFF_HOURS", 12)

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from .. import audit
 from ..database import begin_write
 from ..extensions import db
 from ..models import (
@@ -27,6 +28,7 @@ from ..models import (
     WorkingHours,
 )
 from ..timeutil import clinic_tz, utcnow
+from . import recurrence
 from . import slots as engine
 from .contacts import InvalidDetails, clean_patient_details
 
@@ -72,14 +74,17 @@ def _parse_clock(value):
     return time(int(hours), int(minutes))
 
 
-def clinic_rules():
+def clinic_rules(for_staff=False):
+    """The clinic's rules for the engine. Staff booking a caller keep every rule (hours, days,
+    no overlap, nothing in the past) but not the online minimum notice, and may book further
+    ahead (a follow-up in three months)."""
     config = current_app.config
     return engine.ClinicRules(
         open_weekdays=frozenset(config["CLINIC_OPEN_WEEKDAYS"]),
         opens=_parse_clock(config["CLINIC_OPENS"]),
         closes=_parse_clock(config["CLINIC_CLOSES"]),
-        min_notice=timedelta(minutes=config["MIN_NOTICE_MINUTES"]),
-        horizon_days=config["BOOKING_HORIZON_DAYS"],
+        min_notice=timedelta(0) if for_staff else timedelta(minutes=config["MIN_NOTICE_MINUTES"]),
+        horizon_days=config["STAFF_BOOKING_HORIZON_DAYS" if for_staff else "BOOKING_HORIZON_DAYS"],
     )
 
 
@@ -156,12 +161,9 @@ def _calendars(practitioners, first_day, last_day, exclude_appointment_id=None,
         ).all()
         for pid, starts_at, blocks_until in appointments:
             busy[pid].append(engine.Interval(starts_at, blocks_until))
-    closures = db.session.execute(
-        select(Closure).where(Closure.starts_at < range_end, Closure.ends_at > range_start)
-    ).scalars().all()
     clinic_closures = []
-    for closure in closures:
-        interval = engine.Interval(closure.starts_at, closure.ends_at)
+    for closure, start, end in closures_between(range_start, range_end):
+        interval = engine.Interval(start, end)
         if closure.practitioner_id is None:
             clinic_closures.append(interval)
         elif closure.practitioner_id in busy:
@@ -180,9 +182,34 @@ def _calendars(practitioners, first_day, last_day, exclude_appointment_id=None,
     return calendars, clinic_closures
 
 
+def closures_between(range_start, range_end):
+    """(closure, start, end) for every closure occurrence overlapping the range: one-off
+    closures as they are, recurring ones expanded (only those that can reach the range)."""
+    tz = clinic_tz()
+    one_off = db.session.execute(
+        select(Closure).where(Closure.rrule.is_(None), Closure.starts_at < range_end,
+                              Closure.ends_at > range_start)
+    ).scalars().all()
+    repeating = db.session.execute(
+        select(Closure).where(
+            Closure.rrule.is_not(None), Closure.starts_at < range_end,
+            (Closure.repeat_until.is_(None))
+            | (Closure.repeat_until >= range_start.astimezone(tz).date()))
+    ).scalars().all()
+    found = [(closure, closure.starts_at, closure.ends_at) for closure in one_off]
+    for closure in repeating:
+        for start, end in recurrence.occurrences(
+                closure.starts_at, closure.ends_at, closure.rrule, until=closure.repeat_until,
+                window_start=range_start, window_end=range_end, tz=tz):
+            found.append((closure, start, end))
+    return found
+
+
 def find_slots(service, first_day, last_day, practitioner=None, *, now=None,
-               exclude_appointment_id=None, include_appointments=True):
-    """Free slots of a service between two local dates (inclusive), for one or every practitioner."""
+               exclude_appointment_id=None, include_appointments=True, rules=None):
+    """Free slots of a service between two local dates (inclusive), for one or every practitioner.
+
+    `rules` defaults to the online rules; pass clinic_rules(for_staff=True) for the desk."""
     practitioners = [practitioner] if practitioner else practitioners_for(service)
     if not practitioners:
         return []
@@ -191,7 +218,7 @@ def find_slots(service, first_day, last_day, practitioner=None, *, now=None,
     )
     return engine.free_slots(
         calendars, service_timing(service), first_day, last_day,
-        now=now or utcnow(), tz=clinic_tz(), rules=clinic_rules(), closures=closures,
+        now=now or utcnow(), tz=clinic_tz(), rules=rules or clinic_rules(), closures=closures,
     )
 
 
@@ -227,9 +254,9 @@ RULE_MESSAGES = {
 }
 
 
-def _check_rules(service, start, now):
+def _check_rules(service, start, now, rules):
     code = engine.check_start(start, service_timing(service), now=now, tz=clinic_tz(),
-                              rules=clinic_rules())
+                              rules=rules)
     if code:
         message = str(RULE_MESSAGES[code])
         error = SlotNotBookable(message, fields={"start": message})
@@ -245,7 +272,7 @@ def _lock_practitioners(ids):
     ).all()
 
 
-def _choose_practitioner(service, start, candidates, now, exclude_appointment_id=None):
+def _choose_practitioner(service, start, candidates, now, rules, exclude_appointment_id=None):
     """The practitioner who is free at `start`, or raise SlotTaken / SlotNotBookable.
 
     With several free, the one with the fewest appointments that day gets it (spreads the load).
@@ -255,7 +282,7 @@ def _choose_practitioner(service, start, candidates, now, exclude_appointment_id
     candidate_ids = {p.id for p in candidates}
     only = candidates[0] if len(candidates) == 1 else None
     free = [
-        slot for slot in find_slots(service, day, day, only, now=now,
+        slot for slot in find_slots(service, day, day, only, now=now, rules=rules,
                                     exclude_appointment_id=exclude_appointment_id)
         if slot.start == start and slot.practitioner_id in candidate_ids
     ]
@@ -277,7 +304,8 @@ def _choose_practitioner(service, start, candidates, now, exclude_appointment_id
         return least_busy.practitioner_id
     # Nobody is free. Was the time open but taken by someone else (409), or never open (422)?
     open_without_bookings = [
-        slot for slot in find_slots(service, day, day, only, now=now, include_appointments=False)
+        slot for slot in find_slots(service, day, day, only, now=now, rules=rules,
+                                    include_appointments=False)
         if slot.start == start and slot.practitioner_id in candidate_ids
     ]
     if open_without_bookings:
@@ -306,23 +334,7 @@ def _find_or_create_patient(details, language):
     return patient
 
 
-def book(*, service_id, start, patient, consent, practitioner_id=None, source="online",
-         language="en", now=None):
-    """Book `start` for a new or returning patient. Returns (appointment, manage_token).
-
-    `patient` is a mapping with full_name, email, phone, date_of_birth (as typed). Raises
-    InvalidDetails, SlotNotBookable (422), SlotTaken (409) or LookupError (unknown ids).
-    """
-    now = now or utcnow()
-    service = get_bookable_service(service_id)
-    if service is None:
-        raise LookupError("service")
-    candidates = practitioners_for(service)
-    if practitioner_id is not None:
-        candidates = [p for p in candidates if p.id == practitioner_id]
-        if not candidates:
-            raise LookupError("practitioner")
-
+def _validated_details(patient, consent, start, now):
     errors = {}
     details = None
     try:
@@ -338,17 +350,25 @@ def book(*, service_id, start, patient, consent, practitioner_id=None, source="o
         errors["start"] = _("Please pick a time.")
     if errors:
         raise InvalidDetails(errors)
-    if not candidates:
-        raise SlotNotBookable(_("This service cannot be booked online at the moment."))
-    _check_rules(service, start, now)
+    return details
 
+
+def _create_appointment(service, start, candidates, patient_for, *, now, rules, source,
+                        consent_kind=None):
+    """The atomic step every booking door shares: under the write lock, check that `start` is
+    free for one of `candidates`, then insert. `patient_for()` finds or makes the patient row
+    inside the same transaction. Returns (appointment, manage_token)."""
+    if not candidates:
+        raise SlotNotBookable(_("This service cannot be booked at the moment."))
+    _check_rules(service, start, now, rules)
     begin_write()
     try:
         _lock_practitioners([p.id for p in candidates])
-        chosen_id = _choose_practitioner(service, start, candidates, now)
-        patient_row = _find_or_create_patient(details, language)
-        db.session.add(Consent(patient=patient_row, kind="data_processing",
-                               version=current_app.config["CONSENT_VERSION"], given_at=now))
+        chosen_id = _choose_practitioner(service, start, candidates, now, rules)
+        patient_row = patient_for()
+        if consent_kind:
+            db.session.add(Consent(patient=patient_row, kind="data_processing",
+                                   version=current_app.config["CONSENT_VERSION"], given_at=now))
         token, token_hash = _new_token()
         end = start + timedelta(minutes=service.duration_minutes)
         appointment = Appointment(
@@ -358,6 +378,10 @@ def book(*, service_id, start, patient, consent, practitioner_id=None, source="o
             status=AppointmentStatus.BOOKED.value, source=source, created_at=now,
         )
         db.session.add(appointment)
+        db.session.flush()
+        audit.record("appointment.create", object_type="appointment", object_id=appointment.id,
+                     details={"after": audit.appointment_snapshot(appointment), "source": source},
+                     actor_label=None if source == "staff" else "patient")
         db.session.commit()
     except IntegrityError:
         # The database guard caught a race the lock did not (e.g. another server on PostgreSQL).
@@ -367,6 +391,59 @@ def book(*, service_id, start, patient, consent, practitioner_id=None, source="o
         db.session.rollback()
         raise
     return appointment, token
+
+
+def book(*, service_id, start, patient, consent, practitioner_id=None, source="online",
+         language="en", now=None):
+    """Book `start` online (or through the API) for a new or returning patient.
+
+    `patient` is a mapping with full_name, email, phone, date_of_birth (as typed). Returns
+    (appointment, manage_token). Raises InvalidDetails, SlotNotBookable (422), SlotTaken (409)
+    or LookupError (unknown ids).
+    """
+    now = now or utcnow()
+    service = get_bookable_service(service_id)
+    if service is None:
+        raise LookupError("service")
+    candidates = _candidates(service, practitioner_id)
+    details = _validated_details(patient, consent, start, now)
+    return _create_appointment(
+        service, start, candidates, lambda: _find_or_create_patient(details, language),
+        now=now, rules=clinic_rules(), source=source, consent_kind="data_processing")
+
+
+def _candidates(service, practitioner_id):
+    candidates = practitioners_for(service)
+    if practitioner_id is not None:
+        candidates = [p for p in candidates if p.id == practitioner_id]
+        if not candidates:
+            raise LookupError("practitioner")
+    return candidates
+
+
+def book_by_staff(*, service_id, start, actor, practitioner_id=None, patient_id=None,
+                  patient=None, consent=False, now=None):
+    """A receptionist books a caller: an existing patient (patient_id) or a new one (patient
+    details plus the caller's consent). Same engine, same lock, same guard; no minimum notice,
+    a longer horizon, and services that are not bookable online may be booked."""
+    now = now or utcnow()
+    service = db.session.get(Service, service_id)
+    if service is None or not service.active:
+        raise LookupError("service")
+    candidates = _candidates(service, practitioner_id)
+    if patient_id is not None:
+        if db.session.get(Patient, patient_id) is None:
+            raise LookupError("patient")
+        if not isinstance(start, datetime):
+            raise InvalidDetails({"start": _("Please pick a time.")})
+        return _create_appointment(
+            service, start, candidates, lambda: db.session.get(Patient, patient_id),
+            now=now, rules=clinic_rules(for_staff=True), source="staff")
+    details = _validated_details(patient or {}, consent, start, now)
+    return _create_appointment(
+        service, start, candidates, lambda: _find_or_create_patient(details, "uk"),
+        now=now, rules=clinic_rules(for_staff=True), source="staff",
+        consent_kind="data_processing")
 
 
 def appointments_between(first_day, last_day):
@@ -399,13 +476,20 @@ def change_deadline(appointment):
     return appointment.starts_at - timedelta(hours=current_app.config["MANAGE_CUTOFF_HOURS"])
 
 
-def _lock_for_change(appointment_id, now):
+def _locked(appointment_id):
     begin_write()
     appointment = db.session.execute(
         select(Appointment).where(Appointment.id == appointment_id).with_for_update()
-    ).scalar_one()
+    ).scalar_one_or_none()
+    if appointment is None:
+        raise LookupError("appointment")
     if not appointment.is_active:
         raise NotActive(_("This booking is already cancelled."))
+    return appointment
+
+
+def _lock_for_change(appointment_id, now):
+    appointment = _locked(appointment_id)
     if not manage_window_open(appointment, now):
         raise ManageWindowClosed(
             _("It is too late to change this booking online. Please call the clinic.")
@@ -413,46 +497,126 @@ def _lock_for_change(appointment_id, now):
     return appointment
 
 
+def _cancel(appointment, reason, cancelled_by, now, actor_label):
+    before = audit.appointment_snapshot(appointment)
+    appointment.status = AppointmentStatus.CANCELLED.value
+    appointment.cancelled_at = now
+    appointment.cancelled_by = cancelled_by
+    appointment.cancel_reason = (reason or "").strip()[:500] or None
+    audit.record("appointment.cancel", object_type="appointment", object_id=appointment.id,
+                 details={"before": before, "after": audit.appointment_snapshot(appointment)},
+                 actor_label=actor_label)
+    db.session.commit()
+
+
 def cancel_by_patient(appointment_id, reason="", *, now=None):
     now = now or utcnow()
     try:
         appointment = _lock_for_change(appointment_id, now)
-        appointment.status = AppointmentStatus.CANCELLED.value
-        appointment.cancelled_at = now
-        appointment.cancelled_by = "patient"
-        appointment.cancel_reason = (reason or "").strip()[:500] or None
-        db.session.commit()
+        _cancel(appointment, reason, "patient", now, "patient")
     except Exception:
         db.session.rollback()
         raise
     return appointment
 
 
-def reschedule_by_patient(appointment_id, new_start, *, now=None):
-    """Move a booking to another free time of the same practitioner, in one step.
+def cancel_by_staff(appointment_id, reason="", *, cancelled_by="clinic", now=None):
+    """Reception cancels at any time, saying who asked (the patient, or the clinic)."""
+    if cancelled_by not in ("patient", "clinic"):
+        raise ValueError(cancelled_by)
+    now = now or utcnow()
+    try:
+        appointment = _locked(appointment_id)
+        if appointment.status != AppointmentStatus.BOOKED.value:
+            raise NotActive(_("Only a booked appointment can be cancelled."))
+        _cancel(appointment, reason, cancelled_by, now, None)
+    except Exception:
+        db.session.rollback()
+        raise
+    return appointment
 
-    The old time is released only together with the new one being taken: one UPDATE in one
-    transaction, so a failure leaves the booking exactly as it was.
-    """
+
+def _move(appointment, new_start, practitioner, now, rules, actor_label):
+    """Move in one UPDATE: the old time is released only together with the new one being taken."""
+    service = appointment.service
+    if new_start == appointment.starts_at and practitioner.id == appointment.practitioner_id:
+        raise SlotNotBookable(_("That is the time you already have."))
+    _check_rules(service, new_start, now, rules)
+    _lock_practitioners(sorted({appointment.practitioner_id, practitioner.id}))
+    _choose_practitioner(service, new_start, [practitioner], now, rules,
+                         exclude_appointment_id=appointment.id)
+    before = audit.appointment_snapshot(appointment)
+    end = new_start + timedelta(minutes=service.duration_minutes)
+    appointment.practitioner_id = practitioner.id
+    appointment.starts_at = new_start
+    appointment.ends_at = end
+    appointment.blocks_until = end + timedelta(minutes=service.buffer_minutes)
+    appointment.reschedule_count += 1
+    audit.record("appointment.reschedule", object_type="appointment", object_id=appointment.id,
+                 details={"before": before, "after": audit.appointment_snapshot(appointment)},
+                 actor_label=actor_label)
+    db.session.commit()
+
+
+def reschedule_by_patient(appointment_id, new_start, *, now=None):
+    """Move a booking to another free time of the same practitioner, in one step."""
     now = now or utcnow()
     try:
         appointment = _lock_for_change(appointment_id, now)
-        service = appointment.service
-        if new_start == appointment.starts_at:
-            raise SlotNotBookable(_("That is the time you already have."))
-        _check_rules(service, new_start, now)
-        _lock_practitioners([appointment.practitioner_id])
-        _choose_practitioner(service, new_start, [appointment.practitioner], now,
-                             exclude_appointment_id=appointment.id)
-        end = new_start + timedelta(minutes=service.duration_minutes)
-        appointment.starts_at = new_start
-        appointment.ends_at = end
-        appointment.blocks_until = end + timedelta(minutes=service.buffer_minutes)
-        appointment.reschedule_count += 1
-        db.session.commit()
+        _move(appointment, new_start, appointment.practitioner, now, clinic_rules(), "patient")
     except IntegrityError:
         db.session.rollback()
         raise SlotTaken(_("Sorry, that time has just been taken. Please choose another."))
+    except Exception:
+        db.session.rollback()
+        raise
+    return appointment
+
+
+def reschedule_by_staff(appointment_id, new_start, *, practitioner_id=None, now=None):
+    """Reception moves a booked appointment, to another practitioner too if they offer it."""
+    now = now or utcnow()
+    try:
+        appointment = _locked(appointment_id)
+        if appointment.status != AppointmentStatus.BOOKED.value:
+            raise NotActive(_("Only a booked appointment can be moved."))
+        practitioner = appointment.practitioner
+        if practitioner_id is not None and practitioner_id != practitioner.id:
+            practitioner = next((p for p in practitioners_for(appointment.service)
+                                 if p.id == practitioner_id), None)
+            if practitioner is None:
+                raise LookupError("practitioner")
+        _move(appointment, new_start, practitioner, now, clinic_rules(for_staff=True), None)
+    except IntegrityError:
+        db.session.rollback()
+        raise SlotTaken(_("Sorry, that time has just been taken. Please choose another."))
+    except Exception:
+        db.session.rollback()
+        raise
+    return appointment
+
+
+# booked -> arrived -> completed, or booked -> no-show; one step back corrects a slip.
+STATUS_MOVES = {
+    "booked": {"arrived", "no_show"},
+    "arrived": {"completed", "booked"},
+    "no_show": {"booked"},
+    "completed": {"arrived"},
+}
+
+
+def set_status(appointment_id, status):
+    """Mark arrival, completion or a no-show (reception). Cancelling has its own functions."""
+    try:
+        appointment = _locked(appointment_id)
+        if status not in STATUS_MOVES.get(appointment.status, ()):
+            raise NotActive(_("An appointment that is %(current)s cannot become %(new)s.",
+                              current=appointment.status, new=status))
+        before = audit.appointment_snapshot(appointment)
+        appointment.status = status
+        audit.record("appointment.status", object_type="appointment", object_id=appointment.id,
+                     details={"before": before, "after": audit.appointment_snapshot(appointment)})
+        db.session.commit()
     except Exception:
         db.session.rollback()
         raise
