@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import select
 
+from .. import settings as clinic_settings
 from ..database import begin_write
 from ..extensions import db
 from ..models import (
@@ -52,7 +53,7 @@ class StepSaved:
 
 def settings():
     config = current_app.config
-    instruments = config["INTAKE_INSTRUMENTS"]
+    instruments = clinic_settings.get("INTAKE_INSTRUMENTS")
     hit6_text = tuple(config.get("HIT6_ITEM_TEXT") or ())
     return IntakeSettings(
         midas=bool(instruments.get("midas", True)),

@@ -11,12 +11,14 @@ from .intake import (
 )
 from .patient import Consent, Patient
 from .service import Practitioner, Service, practitioner_service
+from .setting import ClinicSetting
 from .staff import ROLES, AuditEvent, SignInThrottle, StaffUser
 
 __all__ = [
     "ACTIVE_STATUSES",
     "ROLES",
     "AuditEvent",
+    "ClinicSetting",
     "SignInThrottle",
     "StaffUser",
     "AcuteMedicationUse",
