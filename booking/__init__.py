@@ -53,7 +53,7 @@ def create_app(config_class=None):
     from .auth.access import enforce_session_limits
     from .auth.services import load_user
     from .auth.views import bp as auth_bp
-    from .dashboard.views import bp as dashboard_bp
+    from .dashboard import bp as dashboard_bp
     from .scheduler.api import bp as api_bp
     from .scheduler.views import bp as scheduler_bp
     from .cli import register_cli

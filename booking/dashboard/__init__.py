@@ -1,0 +1,14 @@
+"""Staff pages: the reception desk, the clinician's list and intake review, administration.
+
+One blueprint; each area has its own module. Every view is behind `staff_required(...)`: a
+sign-in and a role check on the server (booking/auth/access.py).
+"""
+from flask import Blueprint
+
+bp = Blueprint("dashboard", __name__, url_prefix="/staff")
+
+RECEPTION = ("receptionist", "admin")
+CLINICAL = ("clinician",)
+ADMIN = ("admin",)
+
+from . import admin, clinician, reception  # noqa: E402,F401  (register the routes)
