@@ -109,6 +109,11 @@ def completed_steps(appointment):
     return done
 
 
+def is_submitted(appointment):
+    """Has the patient sent their intake? (The status may say "urgent" either way.)"""
+    return appointment.intake is not None and appointment.intake.status == "submitted"
+
+
 def first_open_step(appointment):
     done = completed_steps(appointment)
     for step in steps_for(appointment):
@@ -134,6 +139,7 @@ def alerts(appointment):
 
 
 def submitted_summary(appointment):
+    """What the patient sent (answers only are shown to them), or None before submission."""
     intake = appointment.intake
     if intake is None or intake.status != "submitted":
         return None

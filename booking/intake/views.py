@@ -73,7 +73,7 @@ def intake_state_of(appointment):
     and whether they can still be changed."""
     return {
         "status": intake.intake_status(appointment),
-        "sent": "review" in intake.completed_steps(appointment),
+        "sent": intake.is_submitted(appointment),
         "editable": intake.is_editable(appointment),
     }
 
@@ -98,7 +98,7 @@ def _step_url(token, step):
 
 
 def _is_sent(appointment):
-    return "review" in intake.completed_steps(appointment)
+    return intake.is_submitted(appointment)
 
 
 def _page(template, appointment, token, *, status=200, **context):
