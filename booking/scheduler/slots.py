@@ -63,6 +63,10 @@ class ServiceTiming:
     duration_minutes: int
     grid_minutes: int = 30
     buffer_minutes: int = 0  # time kept free AFTER the appointment (cleaning, notes)
+    # Time the patient stays after the clinician's part (observation after an infusion):
+    # the resource (a chair) stays occupied, the practitioner is free again. The whole stay
+    # must end by closing time.
+    observation_minutes: int = 0
 
 
 @dataclass(frozen=True)
@@ -77,15 +81,25 @@ class PractitionerCalendar:
 
 
 @dataclass(frozen=True)
+class ResourceCalendar:
+    """A room or an infusion chair: when it is taken (appointments incl. observation)."""
+
+    resource_id: int
+    busy: tuple[Interval, ...] = ()
+
+
+@dataclass(frozen=True)
 class Slot:
     """A bookable appointment: start and end in the clinic time zone.
 
-    The end is start + duration; the service's buffer is not part of it.
+    The end is start + duration; the service's buffer and observation are not part of it.
+    resource_id is the free resource (lowest id) when the service needs one.
     """
 
     start: datetime
     end: datetime
     practitioner_id: int
+    resource_id: int | None = None
 
 
 # --- Public functions -------------------------------------------------------
@@ -101,9 +115,14 @@ def free_slots(
     tz: ZoneInfo,
     rules: ClinicRules = ClinicRules(),
     closures: Iterable[Interval] = (),
+    resources: Iterable[ResourceCalendar] | None = None,
 ) -> list[Slot]:
     """Every bookable slot whose LOCAL start date is in [first_day, last_day]
-    (both inclusive), for every calendar, sorted by (start, practitioner_id)."""
+    (both inclusive), for every calendar, sorted by (start, practitioner_id).
+
+    `resources`: None when the service needs no resource; otherwise the resources of the
+    kind it needs, and a slot is offered only when one of them is free for the whole stay
+    (duration + observation)."""
     if first_day > last_day:
         raise ValueError("first_day must not be after last_day")
     _check_service(service)
@@ -118,13 +137,18 @@ def free_slots(
 
     duration = timedelta(minutes=service.duration_minutes)
     buffer = timedelta(minutes=service.buffer_minutes)
+    stay = duration + timedelta(minutes=service.observation_minutes)
     # Only busy times that can touch a slot of these days matter; keeping the
     # rest out makes the cost follow the asked range, not the whole diary.
     window = Interval(
         _wall_clock_to_utc(first_day, _MIDNIGHT, tz),
-        _wall_clock_to_utc(_next_day(last_day), _MIDNIGHT, tz) + duration + buffer,
+        _wall_clock_to_utc(_next_day(last_day), _MIDNIGHT, tz) + max(duration + buffer, stay),
     )
     closed = _Timeline(closures, window)
+    resource_timelines = None
+    if resources is not None:
+        resource_timelines = [(r.resource_id, _Timeline(r.busy, window))
+                              for r in sorted(resources, key=lambda r: r.resource_id)]
 
     found: list[tuple[datetime, int]] = []
     for calendar in calendars:
@@ -140,14 +164,26 @@ def free_slots(
                 continue
             if busy.overlaps(start, start + duration + buffer):
                 continue
-            found.append((start, calendar.practitioner_id))
+            resource_id = None
+            if stay > duration:
+                # Observation: the patient's whole stay must end by closing time.
+                local_start = start.astimezone(tz)
+                if not _within_opening_hours(local_start, (start + stay).astimezone(tz), rules):
+                    continue
+            if resource_timelines is not None:
+                resource_id = next((rid for rid, timeline in resource_timelines
+                                    if not timeline.overlaps(start, start + stay)), None)
+                if resource_id is None:
+                    continue
+            found.append((start, calendar.practitioner_id, resource_id))
 
     # Sort while the starts are still UTC, so the order is the order of
     # instants even where the wall clock repeats an hour.
-    found.sort()
+    found.sort(key=lambda item: (item[0], item[1]))
     return [
-        Slot(start.astimezone(tz), (start + duration).astimezone(tz), practitioner_id)
-        for start, practitioner_id in found
+        Slot(start.astimezone(tz), (start + duration).astimezone(tz), practitioner_id,
+             resource_id)
+        for start, practitioner_id, resource_id in found
     ]
 
 
@@ -175,7 +211,9 @@ def check_start(
 
     start = start.astimezone(UTC)
     local_start = start.astimezone(tz)
-    local_end = (start + timedelta(minutes=service.duration_minutes)).astimezone(tz)
+    # The whole stay (with observation) must fit inside opening hours.
+    local_end = (start + timedelta(minutes=service.duration_minutes
+                                   + service.observation_minutes)).astimezone(tz)
 
     if start < now:
         return "in_past"
@@ -208,6 +246,8 @@ def _check_service(service: ServiceTiming) -> None:
         raise ValueError("grid_minutes must be positive")
     if service.buffer_minutes < 0:
         raise ValueError("buffer_minutes must not be negative")
+    if service.observation_minutes < 0:
+        raise ValueError("observation_minutes must not be negative")
 
 
 def _last_bookable_day(now: datetime, tz: ZoneInfo, rules: ClinicRules) -> date:
