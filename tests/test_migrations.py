@@ -28,6 +28,8 @@ def test_upgrade_installs_the_overlap_and_audit_guards(tmp_path):
         # Batch migrations on SQLite rebuild tables and drop their triggers: this catches it.
         assert sorted(triggers) == ["appointment_no_overlap_insert",
                                     "appointment_no_overlap_update",
+                                    "appointment_no_resource_overlap_insert",
+                                    "appointment_no_resource_overlap_update",
                                     "audit_event_no_delete", "audit_event_no_update"]
         db.engine.dispose()
 

@@ -1,6 +1,7 @@
 """The models, one module per aggregate. Importing this package registers every table."""
 from .appointment import ACTIVE_STATUSES, Appointment, AppointmentStatus
 from .calendar import Closure, WorkingHours
+from .course import Course, CourseStatus
 from .intake import (
     AcuteMedicationUse,
     Intake,
@@ -10,6 +11,7 @@ from .intake import (
     QuestionnaireResponse,
 )
 from .patient import Consent, Patient
+from .resource import RESOURCE_KINDS, Resource
 from .service import Practitioner, Service, practitioner_service
 from .setting import ClinicSetting
 from .staff import ROLES, AuditEvent, SignInThrottle, StaffUser
@@ -30,6 +32,10 @@ __all__ = [
     "Appointment",
     "AppointmentStatus",
     "Closure",
+    "Course",
+    "CourseStatus",
+    "RESOURCE_KINDS",
+    "Resource",
     "Consent",
     "Patient",
     "Practitioner",

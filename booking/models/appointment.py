@@ -28,6 +28,7 @@ class Appointment(db.Model):
         # Range queries of a calendar: "this practitioner's appointments between two instants".
         Index("ix_appointment_practitioner_starts", "practitioner_id", "starts_at"),
         Index("ix_appointment_starts", "starts_at"),
+        Index("ix_appointment_resource_starts", "resource_id", "starts_at"),
         # A last guard for the commonest race (identical starts). Overlaps of different lengths
         # are refused by triggers (SQLite) created in the migrations; see there.
         Index(
@@ -57,11 +58,19 @@ class Appointment(db.Model):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_by: Mapped[str | None] = mapped_column(String(16))  # patient, clinic
     cancel_reason: Mapped[str | None] = mapped_column(Text)
+    # The chair or room, busy until resource_until (the end plus observation).
+    resource_id: Mapped[int | None] = mapped_column(ForeignKey("resource.id"))
+    resource_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A session of a course: which course, and which day of it (1..n).
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("course.id"), index=True)
+    course_day: Mapped[int | None] = mapped_column(Integer)
 
     service: Mapped["Service"] = relationship()  # noqa: F821
     practitioner: Mapped["Practitioner"] = relationship()  # noqa: F821
     patient: Mapped["Patient"] = relationship()  # noqa: F821
     intake: Mapped["Intake | None"] = relationship(back_populates="appointment")  # noqa: F821
+    resource: Mapped["Resource | None"] = relationship()  # noqa: F821
+    course: Mapped["Course | None"] = relationship(back_populates="appointments")  # noqa: F821
 
     @property
     def is_active(self):

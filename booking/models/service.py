@@ -17,6 +17,10 @@ class Service(db.Model):
         CheckConstraint("duration_minutes > 0 AND duration_minutes <= 540", name="duration_range"),
         CheckConstraint("grid_minutes > 0 AND grid_minutes <= 540", name="grid_range"),
         CheckConstraint("buffer_minutes >= 0 AND buffer_minutes <= 240", name="buffer_range"),
+        CheckConstraint("observation_minutes >= 0 AND observation_minutes <= 480",
+                        name="observation_range"),
+        CheckConstraint("NOT is_course OR (min_sessions >= 1 AND max_sessions <= 7 "
+                        "AND min_sessions <= max_sessions)", name="course_sessions"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -33,6 +37,14 @@ class Service(db.Model):
     # A setting per service: its intake includes the ketamine pre-screen.
     needs_ketamine_prescreen: Mapped[bool] = mapped_column(Boolean, default=False,
                                                            server_default=false())
+    # A resource of this kind (e.g. "infusion_chair") must be free too, for the clinician's part
+    # and the observation after it (the chair stays occupied, the clinician is free again).
+    resource_kind: Mapped[str | None] = mapped_column(String(32))
+    observation_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A course service books min..max sessions on consecutive clinic days as one unit.
+    is_course: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    min_sessions: Mapped[int | None] = mapped_column(Integer)
+    max_sessions: Mapped[int | None] = mapped_column(Integer)
 
     practitioners: Mapped[list["Practitioner"]] = relationship(
         secondary=practitioner_service, back_populates="services", order_by="Practitioner.id"
