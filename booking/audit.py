@@ -46,4 +46,6 @@ def appointment_snapshot(appointment):
         "service_id": appointment.service_id,
         "status": appointment.status,
         "cancelled_by": appointment.cancelled_by,
+        "resource_id": appointment.resource_id,
+        "course_id": appointment.course_id,
     }

@@ -24,6 +24,7 @@ from ..models import (
     Consent,
     Patient,
     Practitioner,
+    Resource,
     Service,
     WorkingHours,
 )
@@ -93,6 +94,7 @@ def service_timing(service):
         duration_minutes=service.duration_minutes,
         grid_minutes=service.grid_minutes,
         buffer_minutes=service.buffer_minutes,
+        observation_minutes=service.observation_minutes or 0,
     )
 
 
@@ -182,6 +184,34 @@ def _calendars(practitioners, first_day, last_day, exclude_appointment_id=None,
     return calendars, clinic_closures
 
 
+def _resource_calendars(service, first_day, last_day, exclude_appointment_id=None,
+                        include_appointments=True):
+    """The engine's view of the resources a service needs (None when it needs none)."""
+    if not service.resource_kind:
+        return None
+    resources = db.session.execute(
+        select(Resource.id).where(Resource.kind == service.resource_kind,
+                                  Resource.active.is_(True))
+    ).scalars().all()
+    busy = {rid: [] for rid in resources}
+    if resources and include_appointments:
+        range_start, range_end = _day_bounds_utc(first_day, last_day)
+        rows = db.session.execute(
+            select(Appointment.resource_id, Appointment.starts_at, Appointment.resource_until)
+            .where(
+                Appointment.resource_id.in_(resources),
+                Appointment.status != AppointmentStatus.CANCELLED.value,
+                Appointment.starts_at >= range_start - LONGEST_APPOINTMENT_SPAN,
+                Appointment.starts_at < range_end,
+                Appointment.resource_until > range_start,
+                *([Appointment.id != exclude_appointment_id] if exclude_appointment_id else []),
+            )
+        ).all()
+        for rid, starts_at, until in rows:
+            busy[rid].append(engine.Interval(starts_at, until))
+    return [engine.ResourceCalendar(rid, tuple(busy[rid])) for rid in resources]
+
+
 def closures_between(range_start, range_end):
     """(closure, start, end) for every closure occurrence overlapping the range: one-off
     closures as they are, recurring ones expanded (only those that can reach the range)."""
@@ -216,9 +246,12 @@ def find_slots(service, first_day, last_day, practitioner=None, *, now=None,
     calendars, closures = _calendars(
         practitioners, first_day, last_day, exclude_appointment_id, include_appointments
     )
+    resources = _resource_calendars(service, first_day, last_day, exclude_appointment_id,
+                                    include_appointments)
     return engine.free_slots(
         calendars, service_timing(service), first_day, last_day,
         now=now or utcnow(), tz=clinic_tz(), rules=rules or clinic_rules(), closures=closures,
+        resources=resources,
     )
 
 
@@ -264,16 +297,23 @@ def _check_rules(service, start, now, rules):
         raise error
 
 
-def _lock_practitioners(ids):
-    """On PostgreSQL, serialise bookings per practitioner (SQLite already holds its write lock)."""
+def _lock_practitioners(ids, resource_kind=None):
+    """On PostgreSQL, serialise bookings per practitioner, and per resource kind when the
+    service needs one (SQLite already holds its write lock)."""
     db.session.execute(
         select(Practitioner.id).where(Practitioner.id.in_(ids)).order_by(Practitioner.id)
         .with_for_update()
     ).all()
+    if resource_kind:
+        db.session.execute(
+            select(Resource.id).where(Resource.kind == resource_kind).order_by(Resource.id)
+            .with_for_update()
+        ).all()
 
 
-def _choose_practitioner(service, start, candidates, now, rules, exclude_appointment_id=None):
-    """The practitioner who is free at `start`, or raise SlotTaken / SlotNotBookable.
+def _choose_slot(service, start, candidates, now, rules, exclude_appointment_id=None):
+    """The free slot at `start` (practitioner, and resource if needed), or raise SlotTaken /
+    SlotNotBookable.
 
     With several free, the one with the fewest appointments that day gets it (spreads the load).
     Runs inside the write transaction, so what it sees cannot change before the insert.
@@ -287,7 +327,7 @@ def _choose_practitioner(service, start, candidates, now, rules, exclude_appoint
         if slot.start == start and slot.practitioner_id in candidate_ids
     ]
     if len(free) == 1:
-        return free[0].practitioner_id
+        return free[0]
     if free:
         day_start, day_end = _day_bounds_utc(day, day)
         counts = dict(db.session.execute(
@@ -300,8 +340,7 @@ def _choose_practitioner(service, start, candidates, now, rules, exclude_appoint
             )
             .group_by(Appointment.practitioner_id)
         ).all())
-        least_busy = min(free, key=lambda s: (counts.get(s.practitioner_id, 0), s.practitioner_id))
-        return least_busy.practitioner_id
+        return min(free, key=lambda s: (counts.get(s.practitioner_id, 0), s.practitioner_id))
     # Nobody is free. Was the time open but taken by someone else (409), or never open (422)?
     open_without_bookings = [
         slot for slot in find_slots(service, day, day, only, now=now, rules=rules,
@@ -314,6 +353,14 @@ def _choose_practitioner(service, start, candidates, now, rules, exclude_appoint
     error = SlotNotBookable(message, fields={"start": message})
     error.code = "unavailable"
     raise error
+
+
+def _hold_resource(appointment, resource_id, service):
+    """Keep the chair (or room) for the clinician's part and the observation after it."""
+    appointment.resource_id = resource_id
+    appointment.resource_until = (
+        appointment.ends_at + timedelta(minutes=service.observation_minutes or 0)
+        if resource_id is not None else None)
 
 
 def _find_or_create_patient(details, language):
@@ -363,8 +410,8 @@ def _create_appointment(service, start, candidates, patient_for, *, now, rules, 
     _check_rules(service, start, now, rules)
     begin_write()
     try:
-        _lock_practitioners([p.id for p in candidates])
-        chosen_id = _choose_practitioner(service, start, candidates, now, rules)
+        _lock_practitioners([p.id for p in candidates], service.resource_kind)
+        slot = _choose_slot(service, start, candidates, now, rules)
         patient_row = patient_for()
         if consent_kind:
             db.session.add(Consent(patient=patient_row, kind="data_processing",
@@ -373,10 +420,11 @@ def _create_appointment(service, start, candidates, patient_for, *, now, rules, 
         end = start + timedelta(minutes=service.duration_minutes)
         appointment = Appointment(
             reference=_new_reference(), manage_token_hash=token_hash, service=service,
-            practitioner_id=chosen_id, patient=patient_row, starts_at=start, ends_at=end,
-            blocks_until=end + timedelta(minutes=service.buffer_minutes),
+            practitioner_id=slot.practitioner_id, patient=patient_row, starts_at=start,
+            ends_at=end, blocks_until=end + timedelta(minutes=service.buffer_minutes),
             status=AppointmentStatus.BOOKED.value, source=source, created_at=now,
         )
+        _hold_resource(appointment, slot.resource_id, service)
         db.session.add(appointment)
         db.session.flush()
         audit.record("appointment.create", object_type="appointment", object_id=appointment.id,
@@ -542,15 +590,17 @@ def _move(appointment, new_start, practitioner, now, rules, actor_label):
     if new_start == appointment.starts_at and practitioner.id == appointment.practitioner_id:
         raise SlotNotBookable(_("That is the time you already have."))
     _check_rules(service, new_start, now, rules)
-    _lock_practitioners(sorted({appointment.practitioner_id, practitioner.id}))
-    _choose_practitioner(service, new_start, [practitioner], now, rules,
-                         exclude_appointment_id=appointment.id)
+    _lock_practitioners(sorted({appointment.practitioner_id, practitioner.id}),
+                        service.resource_kind)
+    slot = _choose_slot(service, new_start, [practitioner], now, rules,
+                        exclude_appointment_id=appointment.id)
     before = audit.appointment_snapshot(appointment)
     end = new_start + timedelta(minutes=service.duration_minutes)
     appointment.practitioner_id = practitioner.id
     appointment.starts_at = new_start
     appointment.ends_at = end
     appointment.blocks_until = end + timedelta(minutes=service.buffer_minutes)
+    _hold_resource(appointment, slot.resource_id, service)
     appointment.reschedule_count += 1
     audit.record("appointment.reschedule", object_type="appointment", object_id=appointment.id,
                  details={"before": before, "after": audit.appointment_snapshot(appointment)},
