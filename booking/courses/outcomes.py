@@ -1,0 +1,629 @@
+"""Outcomes of infusion courses: per course, and for a cohort of courses.
+
+Every definition comes from the clinical reference (shared/clinical.md,
+sections "Each infusion session" and "Outcomes", cited below as
+"clinical.md"), which follows the Thomas Jefferson ketamine headache studies
+(Schwenk et al., Reg Anesth Pain Med 2018). These figures describe what
+happened to a group of courses; they are information for a clinician, never a
+treatment decision, and the report page must say so.
+
+This module is pure on purpose, like booking.intake.scoring: standard library
+only (plus that module, for the pain-change and responder rules, so the intake,
+the course view and this report share one answer). A service builds the
+records from the database; tests need no fixtures.
+
+Conventions:
+- A missing rating is None. A figure that cannot be computed is None ("not
+  evaluable"), never 0: a mean over no courses has no value, and a percentage
+  over no courses has no percentage.
+- Numbers stay exact: int and fractions.Fraction throughout. Rounding to one
+  decimal happens once, for display, from the exact value (format_mean,
+  format_percent), so a rate shown as 33.3 % is 1/3 of its denominator and
+  not a float that was rounded twice.
+- Every cohort figure carries what it was computed from (n, or numerator and
+  denominator) and a short English definition for the report page.
+- Input of the wrong type or out of range raises scoring.InvalidAnswer (a
+  ValueError) naming the field.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+from booking.intake.scoring import (
+    DEFAULT_THRESHOLDS,
+    MAX_DAYS_PER_MONTH,
+    InvalidAnswer,
+    PainChange,
+    Thresholds,
+    pain_change,
+    validate_nrs,
+)
+
+# clinical.md "Each infusion session": course day 1-7.
+FIRST_COURSE_DAY = 1
+LAST_COURSE_DAY = 7
+
+# clinical.md "Each infusion session": the adverse events a clinician records,
+# as stored codes. This order is the order of the report's rows.
+ADVERSE_EVENT_CODES = (
+    "nausea",
+    "vomiting",
+    "dizziness",
+    "blurred_vision",
+    "hallucinations",
+    "dissociation",
+    "anxiety",
+    "sedation",
+    "hypertension",
+    "tachycardia",
+    "worse_headache",
+    "other",
+)
+
+# clinical.md Outcomes: follow-up "about 1 and 3 months" after a course.
+DEFAULT_FOLLOW_UP_LABELS = ("1m", "3m")
+
+# Shown for a figure that has no value (a mean over no courses, a rate over a
+# denominator of 0): an em dash, never "0.0".
+NOT_EVALUABLE = "\u2014"
+
+
+# --- Inputs ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """One infusion session, as the clinician recorded it (clinical.md)."""
+
+    course_day: int  # 1..7, the order of the session in the course
+    pain_before: int | None  # NRS 0-10
+    pain_after: int | None
+    max_rate_mg_per_h: Fraction | int | None
+    max_rate_mg_per_kg_h: Fraction | int | None
+    adverse_events: tuple[str, ...] = ()  # codes from ADVERSE_EVENT_CODES
+
+
+@dataclass(frozen=True)
+class FollowUpRecord:
+    """What the patient reported through the private link after a course."""
+
+    label: str  # "1m", "3m", ... (configurable)
+    pain: int | None  # NRS 0-10; None = not answered
+    headache_days: int | None = None  # per month, 0-31
+
+
+@dataclass(frozen=True)
+class CourseRecord:
+    course_id: int
+    sessions: tuple[SessionRecord, ...]  # any order; sorted here by course_day
+    follow_ups: tuple[FollowUpRecord, ...] = ()
+
+
+# --- Figures --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Count:
+    """A number of courses, e.g. N."""
+
+    value: int
+    definition: str = ""
+
+    def formatted(self) -> str:
+        return str(self.value)
+
+
+@dataclass(frozen=True)
+class Mean:
+    """An exact mean over `n` courses; value None when n is 0."""
+
+    value: Fraction | None
+    n: int
+    definition: str = ""
+
+    def formatted(self) -> str:
+        return format_mean(self)
+
+
+@dataclass(frozen=True)
+class Rate:
+    """numerator of denominator courses. The counts are the figure; the
+    percentage is derived from them, so it can always be checked."""
+
+    numerator: int
+    denominator: int
+    definition: str = ""
+
+    @property
+    def percent(self) -> Fraction | None:
+        # No courses to count over: no percentage (not 0 %).
+        if self.denominator == 0:
+            return None
+        return Fraction(100 * self.numerator, self.denominator)
+
+    def formatted(self) -> str:
+        return format_percent(self)
+
+
+def format_mean(mean: Mean) -> str:
+    """The mean with one decimal ("4.3"), or an em dash when there is none."""
+    if mean.value is None:
+        return NOT_EVALUABLE
+    return _one_decimal(mean.value)
+
+
+def format_percent(rate: Rate) -> str:
+    """The percentage with one decimal, from the counts (1/3 -> "33.3"), or an
+    em dash when the denominator is 0. No "%" sign: the page adds it."""
+    percent = rate.percent
+    if percent is None:
+        return NOT_EVALUABLE
+    return _one_decimal(percent)
+
+
+def _one_decimal(value: Fraction) -> str:
+    """Round the EXACT value once to one decimal, halves away from zero (what
+    Decimal calls ROUND_HALF_UP: 12.25 -> "12.3", -1.25 -> "-1.3").
+
+    Done in integers on the fraction's own numerator and denominator: a Decimal
+    division (or a float) would round the quotient first, and quantizing that
+    would round a second time.
+    """
+    value = Fraction(value)
+    tenths = value * 10
+    whole, remainder = divmod(abs(tenths.numerator), tenths.denominator)
+    if 2 * remainder >= tenths.denominator:
+        whole += 1
+    signed = -whole if value < 0 else whole  # -0.04 rounds to 0: "0.0", not "-0.0"
+    return str(Decimal(signed).scaleb(-1))
+
+
+# --- Per course -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CourseOutcome:
+    """How one course went (clinical.md Outcomes, "per course")."""
+
+    course_id: int
+    admission: int | None  # pain before the first session; None: not evaluable for pain
+    discharge: int | None  # the last pain rating within the course
+    # scoring.pain_change(admission, discharge); None without an admission.
+    pain: PainChange | None
+    change: int | None  # admission - discharge; negative when the pain got worse
+    # 100 * change / admission, exact; None when admission is 0 or missing.
+    percent_change: Fraction | None
+    # The responder flags are kept separately (clinical.md). None means "not
+    # evaluable": no admission for any of them, or admission 0 for the two
+    # percentage rules (a percentage of 0 does not exist).
+    responder_2_points: bool | None
+    responder_30_percent: bool | None
+    responder_50_percent: bool | None
+    length_days: int  # infusion days (sessions held), not calendar days
+    lowest_pain_day: int | None  # course_day of the lowest rating; earliest on ties
+    max_rate_mg_per_h: Fraction | None
+    max_rate_mg_per_kg_h: Fraction | None
+    adverse_events: frozenset[str]
+    # In the order of the course's follow-ups.
+    follow_ups: tuple["CourseFollowUp", ...] = ()
+
+    def follow_up(self, label: str) -> "CourseFollowUp | None":
+        for follow_up in self.follow_ups:
+            if follow_up.label == label:
+                return follow_up
+        return None
+
+    def sustained_at(self, label: str) -> bool | None:
+        """Sustained response at one follow-up; None when not answered (or
+        absent) or when the course has no admission rating."""
+        follow_up = self.follow_up(label)
+        return None if follow_up is None else follow_up.sustained
+
+    def answered(self, label: str) -> bool:
+        follow_up = self.follow_up(label)
+        return follow_up is not None and follow_up.pain is not None
+
+
+@dataclass(frozen=True)
+class CourseFollowUp:
+    """One follow-up of one course, with its sustained-response flag."""
+
+    label: str
+    pain: int | None  # None: not answered
+    headache_days: int | None
+    # admission - pain >= 2; None when not answered or without an admission.
+    sustained: bool | None
+
+
+def course_outcome(
+    course: CourseRecord, thresholds: Thresholds = DEFAULT_THRESHOLDS
+) -> CourseOutcome:
+    """The outcome of one course. Sessions may come in any order."""
+    if not isinstance(course, CourseRecord):
+        raise InvalidAnswer("course", f"must be a CourseRecord, got {course!r}")
+    where = f"course {course.course_id}"
+    sessions = _sorted_sessions(course.sessions, where)
+    follow_ups = _checked_follow_ups(course.follow_ups, where)
+
+    # clinical.md: pain "at admission" is the rating before the FIRST session.
+    # If that one rating is missing the course is not evaluable for pain: a
+    # later rating would not be "at admission" and would flatter the change.
+    admission = sessions[0].pain_before if sessions else None
+
+    # clinical.md: "at discharge" is the LAST pain rating within the course.
+    # The ratings run day by day, before then after; a missing after-rating on
+    # the last day leaves that day's before-rating as the last one taken.
+    ratings = [
+        (session.course_day, rating)
+        for session in sessions
+        for rating in (session.pain_before, session.pain_after)
+        if rating is not None
+    ]
+    discharge = ratings[-1][1] if ratings else None
+
+    # The change and the three responder rules are scoring.pain_change's
+    # (Schwenk et al. 2018: >= 2 points, >= 30 %, >= 50 %, compared in
+    # integers). With an admission there is always a discharge: the admission
+    # is itself a rating within the course.
+    pain = pain_change(admission, discharge, thresholds) if admission is not None else None
+    if pain is None:
+        change = percent_change = None
+        responder_2 = responder_30 = responder_50 = None
+    else:
+        change = pain.change
+        responder_2 = pain.responder_2_points
+        if pain.percent_change is None:
+            # Admission 0: pain_change says "not evaluable" (and answers False
+            # for the percentage rules); here that is None, so the cohort can
+            # leave these courses out of the percentage denominators.
+            percent_change = None
+            responder_30 = responder_50 = None
+        else:
+            # pain_change gives a float; the same value exactly, for the report.
+            percent_change = Fraction(100 * pain.change, pain.admission)
+            responder_30 = pain.responder_30_percent
+            responder_50 = pain.responder_50_percent
+
+    # Day of lowest pain: the lowest rating, before or after, of any session;
+    # min() keeps the first of equal ratings, and the list runs in course-day
+    # order, so ties go to the earliest day.
+    lowest_pain_day = min(ratings, key=lambda day_rating: day_rating[1])[0] if ratings else None
+
+    # Sustained response (clinical.md): admission - follow-up pain >= 2, i.e.
+    # the 2-point responder rule with the follow-up rating in place of the
+    # discharge one, so the same pain_change rule (and threshold) decides.
+    results = []
+    for follow_up in follow_ups:
+        if follow_up.pain is None or admission is None:
+            sustained = None
+        else:
+            sustained = pain_change(admission, follow_up.pain, thresholds).responder_2_points
+        results.append(
+            CourseFollowUp(follow_up.label, follow_up.pain, follow_up.headache_days, sustained)
+        )
+
+    return CourseOutcome(
+        course_id=course.course_id,
+        admission=admission,
+        discharge=discharge,
+        pain=pain,
+        change=change,
+        percent_change=percent_change,
+        responder_2_points=responder_2,
+        responder_30_percent=responder_30,
+        responder_50_percent=responder_50,
+        # Course length counts infusion days (sessions held), not calendar
+        # days: a Monday-to-Friday clinic puts weekends between sessions, and
+        # those are not treatment days. (Schwenk et al.'s inpatients had one
+        # continuous stay, where the two counts were the same.)
+        length_days=len(sessions),
+        lowest_pain_day=lowest_pain_day,
+        max_rate_mg_per_h=_course_max(sessions, "max_rate_mg_per_h", where),
+        max_rate_mg_per_kg_h=_course_max(sessions, "max_rate_mg_per_kg_h", where),
+        adverse_events=frozenset(code for session in sessions for code in session.adverse_events),
+        follow_ups=tuple(results),
+    )
+
+
+def _sorted_sessions(sessions, where: str) -> tuple[SessionRecord, ...]:
+    if isinstance(sessions, (str, bytes)) or not isinstance(sessions, Iterable):
+        raise InvalidAnswer(f"{where} sessions", "must be a list of SessionRecord")
+    sessions = tuple(sessions)
+    days = set()
+    for session in sessions:
+        if not isinstance(session, SessionRecord):
+            raise InvalidAnswer(f"{where} sessions", f"must be SessionRecord, got {session!r}")
+        day = session.course_day
+        if isinstance(day, bool) or not isinstance(day, int):
+            raise InvalidAnswer(f"{where} course_day", f"must be a whole number, got {day!r}")
+        if not FIRST_COURSE_DAY <= day <= LAST_COURSE_DAY:
+            raise InvalidAnswer(
+                f"{where} course_day",
+                f"must be between {FIRST_COURSE_DAY} and {LAST_COURSE_DAY}, got {day}",
+            )
+        # The course day orders the sessions; two with one day would make
+        # "first" and "last" a guess.
+        if day in days:
+            raise InvalidAnswer(f"{where} course_day", f"day {day} appears twice")
+        days.add(day)
+        for name in ("pain_before", "pain_after"):
+            rating = getattr(session, name)
+            if rating is not None:
+                validate_nrs(rating, f"{where} day {day} {name}")
+        if isinstance(session.adverse_events, (str, bytes)):
+            # A bare string would be read letter by letter.
+            raise InvalidAnswer(f"{where} day {day} adverse_events", "must be a list of codes")
+        for code in session.adverse_events:
+            # An unknown code would quietly add a row to the report.
+            if code not in ADVERSE_EVENT_CODES:
+                raise InvalidAnswer(f"{where} day {day} adverse_events", f"unknown code {code!r}")
+    return tuple(sorted(sessions, key=lambda session: session.course_day))
+
+
+def _checked_follow_ups(follow_ups, where: str) -> tuple[FollowUpRecord, ...]:
+    if isinstance(follow_ups, (str, bytes)) or not isinstance(follow_ups, Iterable):
+        raise InvalidAnswer(f"{where} follow_ups", "must be a list of FollowUpRecord")
+    follow_ups = tuple(follow_ups)
+    labels = set()
+    for follow_up in follow_ups:
+        if not isinstance(follow_up, FollowUpRecord):
+            raise InvalidAnswer(
+                f"{where} follow_ups", f"must be FollowUpRecord, got {follow_up!r}"
+            )
+        if follow_up.label in labels:
+            raise InvalidAnswer(f"{where} follow_ups", f"label {follow_up.label!r} appears twice")
+        labels.add(follow_up.label)
+        if follow_up.pain is not None:
+            validate_nrs(follow_up.pain, f"{where} follow-up {follow_up.label} pain")
+        days = follow_up.headache_days
+        whole = isinstance(days, int) and not isinstance(days, bool)
+        if days is not None and not (whole and 0 <= days <= MAX_DAYS_PER_MONTH):
+            raise InvalidAnswer(
+                f"{where} follow-up {follow_up.label} headache_days",
+                f"must be a whole number 0-{MAX_DAYS_PER_MONTH}, got {days!r}",
+            )
+    return follow_ups
+
+
+def _course_max(sessions: Sequence[SessionRecord], name: str, where: str) -> Fraction | None:
+    """The highest value of one max-rate field over the sessions; None when no
+    session recorded it (a missing rate is not a rate of 0)."""
+    values = []
+    for session in sessions:
+        value = getattr(session, name)
+        if value is None:
+            continue
+        # Exact numbers only: a float would carry binary noise into the means.
+        # A Decimal (what a Numeric column gives) converts exactly.
+        if isinstance(value, bool) or not isinstance(value, (int, Fraction, Decimal)):
+            raise InvalidAnswer(
+                f"{where} day {session.course_day} {name}",
+                f"must be an int, Fraction or Decimal, got {value!r}",
+            )
+        value = Fraction(value)
+        if value < 0:
+            raise InvalidAnswer(
+                f"{where} day {session.course_day} {name}", f"cannot be negative, got {value}"
+            )
+        values.append(value)
+    return max(values) if values else None
+
+
+# --- Cohort ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FollowUpOutcome:
+    """Sustained response at one follow-up, three ways (clinical.md)."""
+
+    label: str
+    # Denominator N: a course without an answer counts as not sustained.
+    sustained_all: Rate
+    # Denominator: the courses that answered this follow-up.
+    sustained_answered: Rate
+    # Denominator: every immediate (2-point) responder, answered or not.
+    sustained_immediate_responders: Rate
+
+
+@dataclass(frozen=True)
+class CohortOutcomes:
+    """The outcomes report for a cohort of completed courses (clinical.md,
+    "per cohort"), with each course's own outcome for the CSV export."""
+
+    n: Count
+    admission_pain: Mean
+    discharge_pain: Mean
+    change: Mean
+    responders_2_points: Rate
+    responders_30_percent: Rate
+    responders_50_percent: Rate
+    course_length_days: Mean
+    lowest_pain_day: Mean
+    max_rate_mg_per_h: Mean
+    max_rate_mg_per_kg_h: Mean
+    # (code, rate) for every code of ADVERSE_EVENT_CODES, in that order; a
+    # code nobody had shows as 0 of N, which is information too.
+    adverse_events: tuple[tuple[str, Rate], ...]
+    follow_ups: tuple[FollowUpOutcome, ...]
+    courses: tuple[CourseOutcome, ...]
+
+    def adverse_event(self, code: str) -> Rate:
+        return dict(self.adverse_events)[code]
+
+    def follow_up(self, label: str) -> FollowUpOutcome:
+        for outcome in self.follow_ups:
+            if outcome.label == label:
+                return outcome
+        raise KeyError(label)
+
+
+def cohort_outcomes(
+    courses: Iterable[CourseRecord],
+    follow_up_labels: Sequence[str] = DEFAULT_FOLLOW_UP_LABELS,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> CohortOutcomes:
+    """The cohort figures over the courses given. The caller passes completed
+    courses only: N is simply how many there are."""
+    if isinstance(follow_up_labels, (str, bytes)):
+        raise InvalidAnswer("follow_up_labels", "expected a list of labels, not one string")
+    follow_up_labels = tuple(follow_up_labels)
+    if len(set(follow_up_labels)) != len(follow_up_labels):
+        raise InvalidAnswer("follow_up_labels", "a label appears twice")
+    if isinstance(courses, (str, bytes)) or not isinstance(courses, Iterable):
+        raise InvalidAnswer("courses", "must be a list of CourseRecord")
+    outcomes = tuple(course_outcome(course, thresholds) for course in courses)
+    ids = [outcome.course_id for outcome in outcomes]
+    # One course twice would count twice in every figure.
+    if len(set(ids)) != len(ids):
+        raise InvalidAnswer("courses", "a course_id appears twice")
+    n = len(outcomes)
+    t = thresholds
+
+    def present(name):
+        return [getattr(o, name) for o in outcomes if getattr(o, name) is not None]
+
+    # Responders (clinical.md: n and % for each rule). Denominators:
+    # - 2 points: courses with an evaluable change (an admission rating),
+    #   admission 0 included: a change in points exists there.
+    # - 30 % / 50 %: courses with admission > 0, the only ones with a percentage.
+    def responders(name, definition):
+        flags = present(name)
+        return Rate(sum(flags), len(flags), definition)
+
+    adverse_events = tuple(
+        (
+            code,
+            Rate(
+                sum(code in o.adverse_events for o in outcomes),
+                n,
+                f"Courses with {code.replace('_', ' ')} in any session, of all N courses",
+            ),
+        )
+        for code in ADVERSE_EVENT_CODES
+    )
+
+    follow_ups = []
+    for label in follow_up_labels:
+        sustained = [o for o in outcomes if o.sustained_at(label)]
+        answered = [o for o in outcomes if o.answered(label)]
+        immediate = [o for o in outcomes if o.responder_2_points]
+        follow_ups.append(
+            FollowUpOutcome(
+                label=label,
+                sustained_all=Rate(
+                    len(sustained),
+                    n,
+                    f"Courses with pain at {label} at least {t.responder_min_points} points"
+                    " below admission, of all N courses (no answer counts as not sustained)",
+                ),
+                sustained_answered=Rate(
+                    len(sustained),
+                    len(answered),
+                    f"Courses with pain at {label} at least {t.responder_min_points} points"
+                    f" below admission, of the courses that answered at {label}",
+                ),
+                sustained_immediate_responders=Rate(
+                    sum(1 for o in immediate if o.sustained_at(label)),
+                    len(immediate),
+                    f"Immediate responders (>= {t.responder_min_points} points at discharge)"
+                    f" still at least {t.responder_min_points} points below admission at"
+                    f" {label}, of all immediate responders",
+                ),
+            )
+        )
+
+    return CohortOutcomes(
+        n=Count(n, "Completed courses in the report"),
+        admission_pain=_mean(
+            present("admission"),
+            "Mean pain before the first session of each course (NRS 0-10)",
+        ),
+        discharge_pain=_mean(
+            present("discharge"),
+            "Mean last pain rating within each course (NRS 0-10)",
+        ),
+        change=_mean(
+            present("change"),
+            "Mean change in pain, admission minus discharge (NRS points; positive = less pain)",
+        ),
+        responders_2_points=responders(
+            "responder_2_points",
+            f"Courses with pain at discharge at least {t.responder_min_points} points below"
+            " admission, of the courses with a pain rating at admission",
+        ),
+        responders_30_percent=responders(
+            "responder_30_percent",
+            f"Courses with pain at discharge at least {t.responder_min_percent} % below"
+            " admission, of the courses with admission pain above 0",
+        ),
+        responders_50_percent=responders(
+            "responder_50_percent",
+            f"Courses with pain at discharge at least {t.strong_responder_min_percent} % below"
+            " admission, of the courses with admission pain above 0",
+        ),
+        course_length_days=_mean(
+            [o.length_days for o in outcomes],
+            "Mean course length in infusion days (sessions held; weekends not counted)",
+        ),
+        lowest_pain_day=_mean(
+            present("lowest_pain_day"),
+            "Mean course day of the lowest pain rating (earliest day on ties)",
+        ),
+        max_rate_mg_per_h=_mean(
+            present("max_rate_mg_per_h"),
+            "Mean of each course's maximum infusion rate (mg/h)",
+        ),
+        max_rate_mg_per_kg_h=_mean(
+            present("max_rate_mg_per_kg_h"),
+            "Mean of each course's maximum infusion rate (mg/kg/h)",
+        ),
+        adverse_events=adverse_events,
+        follow_ups=tuple(follow_ups),
+        courses=outcomes,
+    )
+
+
+def _mean(values: Sequence[int | Fraction], definition: str) -> Mean:
+    # sum() of ints and Fractions stays exact; no values, no mean.
+    if not values:
+        return Mean(None, 0, definition)
+    return Mean(Fraction(sum(values), len(values)), len(values), definition)
+
+
+# --- CSV export -------------------------------------------------------------------------
+
+# OWASP "CSV injection": a cell starting with one of these may be run as a
+# formula by a spreadsheet.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value) -> str:
+    """A cell for the CSV export that a spreadsheet will not run as a formula.
+
+    A text starting with = + - @, a tab or a carriage return gets a leading
+    apostrophe. A plain number written the way this module writes them
+    ("-1.5", "-2", "33.3") stays as it is, so negative changes remain numbers.
+    Only a leading minus counts as part of a number: we never write "+1", and
+    a spreadsheet reads "+1..." as a formula. None is an empty cell.
+    This does not quote: pass the result to csv.writer, which does.
+    """
+    if value is None:
+        return ""
+    text = str(value)
+    if text.startswith(_FORMULA_STARTS) and not _is_plain_number(text):
+        return "'" + text
+    return text
+
+
+def _is_plain_number(text: str) -> bool:
+    """An optional leading "-", ASCII digits, optionally "." and more digits."""
+    digits = text.removeprefix("-")
+    whole, dot, decimals = digits.partition(".")
+
+    # str.isdigit() accepts other scripts' digits and superscripts: ASCII only.
+    def ascii_digits(part):
+        return part != "" and all("0" <= char <= "9" for char in part)
+
+    return ascii_digits(whole) and (not dot or ascii_digits(decimals))
