@@ -25,6 +25,7 @@ from ..models import (
     QuestionnaireResponse,
 )
 from ..timeutil import clinic_tz, utcnow
+from ..courses import services as courses
 from . import scoring, validation
 from .errors import IntakeError, IntakeIncomplete, IntakeLocked, InvalidAnswers
 
@@ -233,6 +234,7 @@ def submit(appointment_id, *, language, now=None):
         intake.status = "submitted"
         intake.submitted_at = now
         _derive(intake, now)
+        courses.after_intake_submitted(appointment)  # a clean intake confirms a held course
         db.session.commit()
     except Exception:
         db.session.rollback()

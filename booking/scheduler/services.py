@@ -22,6 +22,7 @@ from ..models import (
     AppointmentStatus,
     Closure,
     Consent,
+    Course,
     Patient,
     Practitioner,
     Resource,
@@ -136,8 +137,7 @@ def _day_bounds_utc(first_day, last_day):
     return start, end
 
 
-def _calendars(practitioners, first_day, last_day, exclude_appointment_id=None,
-               include_appointments=True):
+def _calendars(practitioners, first_day, last_day, exclude_ids=(), include_appointments=True):
     """The engine's view of each practitioner over the days asked: hours and busy intervals.
 
     Queries are bounded by the range, so the cost follows the appointments in the range, not
@@ -158,7 +158,7 @@ def _calendars(practitioners, first_day, last_day, exclude_appointment_id=None,
                 Appointment.starts_at >= range_start - LONGEST_APPOINTMENT_SPAN,
                 Appointment.starts_at < range_end,
                 Appointment.blocks_until > range_start,
-                *([Appointment.id != exclude_appointment_id] if exclude_appointment_id else []),
+                *([Appointment.id.not_in(exclude_ids)] if exclude_ids else []),
             )
         ).all()
         for pid, starts_at, blocks_until in appointments:
@@ -184,7 +184,7 @@ def _calendars(practitioners, first_day, last_day, exclude_appointment_id=None,
     return calendars, clinic_closures
 
 
-def _resource_calendars(service, first_day, last_day, exclude_appointment_id=None,
+def _resource_calendars(service, first_day, last_day, exclude_ids=(),
                         include_appointments=True):
     """The engine's view of the resources a service needs (None when it needs none)."""
     if not service.resource_kind:
@@ -204,7 +204,7 @@ def _resource_calendars(service, first_day, last_day, exclude_appointment_id=Non
                 Appointment.starts_at >= range_start - LONGEST_APPOINTMENT_SPAN,
                 Appointment.starts_at < range_end,
                 Appointment.resource_until > range_start,
-                *([Appointment.id != exclude_appointment_id] if exclude_appointment_id else []),
+                *([Appointment.id.not_in(exclude_ids)] if exclude_ids else []),
             )
         ).all()
         for rid, starts_at, until in rows:
@@ -236,17 +236,21 @@ def closures_between(range_start, range_end):
 
 
 def find_slots(service, first_day, last_day, practitioner=None, *, now=None,
-               exclude_appointment_id=None, include_appointments=True, rules=None):
+               exclude_appointment_id=None, include_appointments=True, rules=None,
+               exclude_appointment_ids=()):
     """Free slots of a service between two local dates (inclusive), for one or every practitioner.
 
     `rules` defaults to the online rules; pass clinic_rules(for_staff=True) for the desk."""
     practitioners = [practitioner] if practitioner else practitioners_for(service)
     if not practitioners:
         return []
+    # Appointments to look through: the one being moved (or a course's sessions).
+    exclude_ids = tuple(exclude_appointment_ids) + (
+        (exclude_appointment_id,) if exclude_appointment_id else ())
     calendars, closures = _calendars(
-        practitioners, first_day, last_day, exclude_appointment_id, include_appointments
+        practitioners, first_day, last_day, exclude_ids, include_appointments
     )
-    resources = _resource_calendars(service, first_day, last_day, exclude_appointment_id,
+    resources = _resource_calendars(service, first_day, last_day, exclude_ids,
                                     include_appointments)
     return engine.free_slots(
         calendars, service_timing(service), first_day, last_day,
@@ -355,6 +359,12 @@ def _choose_slot(service, start, candidates, now, rules, exclude_appointment_id=
     raise error
 
 
+def record_consent(patient, now):
+    """The patient agreed to the processing of their data: which text (version) and when."""
+    db.session.add(Consent(patient=patient, kind="data_processing",
+                           version=current_app.config["CONSENT_VERSION"], given_at=now))
+
+
 def _hold_resource(appointment, resource_id, service):
     """Keep the chair (or room) for the clinician's part and the observation after it."""
     appointment.resource_id = resource_id
@@ -414,8 +424,7 @@ def _create_appointment(service, start, candidates, patient_for, *, now, rules, 
         slot = _choose_slot(service, start, candidates, now, rules)
         patient_row = patient_for()
         if consent_kind:
-            db.session.add(Consent(patient=patient_row, kind="data_processing",
-                                   version=current_app.config["CONSENT_VERSION"], given_at=now))
+            record_consent(patient_row, now)
         token, token_hash = _new_token()
         end = start + timedelta(minutes=service.duration_minutes)
         appointment = Appointment(
@@ -505,12 +514,23 @@ def appointments_between(first_day, last_day):
 
 
 def appointment_by_token(token):
-    """The appointment behind a private manage link, or None (a wrong token looks like any 404)."""
+    """The appointment behind a private manage link, or None (a wrong token looks like any 404).
+
+    A course's link leads to its first session, which carries the course's intake; the manage
+    page shows the whole course from there.
+    """
     if not token or len(token) > 100:
         return None
-    return db.session.execute(
-        select(Appointment).where(Appointment.manage_token_hash == hash_token(token))
+    token_hash = hash_token(token)
+    appointment = db.session.execute(
+        select(Appointment).where(Appointment.manage_token_hash == token_hash)
     ).scalar_one_or_none()
+    if appointment is None:
+        appointment = db.session.execute(
+            select(Appointment).join(Course, Appointment.course_id == Course.id)
+            .where(Course.manage_token_hash == token_hash, Appointment.course_day == 1)
+        ).scalar_one_or_none()
+    return appointment
 
 
 def manage_window_open(appointment, now=None):
