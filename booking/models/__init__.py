@@ -2,6 +2,7 @@
 from .appointment import ACTIVE_STATUSES, Appointment, AppointmentStatus
 from .calendar import Closure, WorkingHours
 from .course import Course, CourseStatus
+from .follow_up import FollowUpRequest
 from .intake import (
     AcuteMedicationUse,
     Intake,
@@ -13,6 +14,14 @@ from .intake import (
 from .patient import Consent, Patient
 from .resource import RESOURCE_KINDS, Resource
 from .service import Practitioner, Service, practitioner_service
+from .session_record import (
+    ADVERSE_EVENT_CODES,
+    SEVERITIES,
+    AdverseEvent,
+    InfusionRate,
+    InfusionSession,
+    VitalSign,
+)
 from .setting import ClinicSetting
 from .staff import ROLES, AuditEvent, SignInThrottle, StaffUser
 
@@ -31,7 +40,14 @@ __all__ = [
     "QuestionnaireResponse",
     "Appointment",
     "AppointmentStatus",
+    "ADVERSE_EVENT_CODES",
+    "AdverseEvent",
     "Closure",
+    "FollowUpRequest",
+    "InfusionRate",
+    "InfusionSession",
+    "SEVERITIES",
+    "VitalSign",
     "Course",
     "CourseStatus",
     "RESOURCE_KINDS",
