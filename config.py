@@ -55,6 +55,16 @@ class Config:
     # Overrides of booking.intake.scoring.Thresholds (flag cut-offs), e.g. {"gad7_further_evaluation": 10}.
     INTAKE_THRESHOLDS = {}
 
+    # Treatment courses. Vital-sign alert thresholds (a session is marked when a reading is
+    # above a "high" or below a "low" value); clinic settings, not clinical literals.
+    VITAL_ALERTS = {"systolic_high": 180, "systolic_low": 90, "diastolic_high": 110,
+                    "diastolic_low": 50, "heart_rate_high": 120, "heart_rate_low": 50,
+                    "spo2_low": 92}
+    # Follow-up requests after a course ends: (label, days after the last session).
+    FOLLOW_UPS = (("1m", 30), ("3m", 90))
+    # Ask MIDAS again at follow-up.
+    FOLLOW_UP_MIDAS = True
+
     # Languages: English text now; Ukrainian catalogues arrive with the languages issue.
     LANGUAGES = ("en", "uk")
     BABEL_DEFAULT_LOCALE = os.environ.get("BABEL_DEFAULT_LOCALE", "en")

@@ -5,7 +5,8 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import func, select
 
 from .extensions import db
-from .models import Closure, Practitioner, Service, WorkingHours
+from .courses import services as courses
+from .models import Closure, Practitioner, Resource, Service, WorkingHours
 from .scheduler import services as booking
 from .timeutil import clinic_tz, utcnow
 
@@ -17,13 +18,19 @@ SERVICES = [
     ("Psychotherapy session", 50, 60, 10, "Individual session for depression, PTSD or anxiety."),
     ("Ketamine infusion session", 120, 60, 30,
      "A single infusion session under medical supervision, after a consultation."),
+    ("Ketamine infusion course", 120, 60, 30,
+     "3 to 7 infusion sessions on consecutive clinic days at the same time, booked as one "
+     "course; a clinician reviews your questionnaire before the course is confirmed."),
 ]
+# The infusion services need an infusion chair, kept for an hour of observation afterwards.
+INFUSION_OBSERVATION_MINUTES = 60
+CHAIRS = ("Infusion chair 1", "Infusion chair 2")
 
 # name, title, services (indexes into SERVICES), working periods {weekday: [(start, end), ...]}
 PRACTITIONERS = [
     ("Dr Olena Kovalenko", "Neurologist, headache specialist", [0, 1, 3],
      {d: [("10:00", "14:00"), ("15:00", "19:00")] for d in range(5)}),
-    ("Dr Andrii Melnyk", "Psychiatrist, anaesthesia-trained", [1, 3],
+    ("Dr Andrii Melnyk", "Psychiatrist, anaesthesia-trained", [1, 3, 4],
      {0: [("10:00", "13:00"), ("14:00", "19:00")], 2: [("10:00", "19:00")],
       4: [("10:00", "16:00")]}),
     ("Iryna Shevchenko", "Clinical psychologist, psychotherapist", [2],
@@ -50,9 +57,15 @@ def load_demo_data():
         return None
     services = []
     for position, (name, minutes, grid, buffer, description) in enumerate(SERVICES):
+        infusion = name.startswith("Ketamine")
+        course = name.endswith("course")
         service = Service(name=name, duration_minutes=minutes, grid_minutes=grid,
                           buffer_minutes=buffer, description=description, position=position,
-                          needs_ketamine_prescreen=name.startswith("Ketamine"))
+                          needs_ketamine_prescreen=infusion,
+                          resource_kind="infusion_chair" if infusion else None,
+                          observation_minutes=INFUSION_OBSERVATION_MINUTES if infusion else 0,
+                          is_course=course, min_sessions=3 if course else None,
+                          max_sessions=7 if course else None)
         db.session.add(service)
         services.append(service)
     for name, title, service_indexes, periods in PRACTITIONERS:
@@ -64,6 +77,9 @@ def load_demo_data():
                     WorkingHours(weekday=weekday, start_time=_clock(start), end_time=_clock(end))
                 )
         db.session.add(practitioner)
+
+    for chair in CHAIRS:
+        db.session.add(Resource(name=chair, kind="infusion_chair"))
 
     # A clinic-wide closure: staff training on the afternoon of the second Friday from now.
     tz = clinic_tz()
@@ -80,6 +96,8 @@ def load_demo_data():
     chooser = random.Random(2026)
     booked = 0
     for service in services:
+        if service.is_course:
+            continue  # a demo course is booked below
         slots = booking.find_slots(service, today, today + timedelta(days=14))
         for name, email, phone, born in PATIENTS:
             if not slots:
@@ -93,4 +111,13 @@ def load_demo_data():
                 booked += 1
             except booking.BookingError:
                 continue  # overlaps another demo booking; demo data need not be complete
+    course_service = next(s for s in services if s.is_course)
+    starts = courses.find_course_starts(course_service, 5, today + timedelta(days=7),
+                                        today + timedelta(days=21))
+    if starts:
+        name, email, phone, born = PATIENTS[0]
+        courses.book_course(service_id=course_service.id, start=starts[0].start, sessions=5,
+                            consent=True, source="staff", patient={
+                                "full_name": name, "email": email, "phone": phone,
+                                "date_of_birth": born})
     return f"{len(services)} services, {len(PRACTITIONERS)} practitioners, {booked} appointments"

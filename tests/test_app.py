@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from booking.extensions import db
-from booking.models import Appointment, Closure, Patient, Practitioner, Service
+from booking.models import Appointment, Closure, Course, Patient, Practitioner, Resource, Service
 
 KYIV = ZoneInfo("Europe/Kyiv")
 
@@ -23,6 +23,9 @@ def test_seed_demo_fills_an_empty_database_once(runner):
     assert count(Closure) >= 1
     assert count(Appointment) > 0
     assert count(Patient) > 0
+    assert count(Resource) == 2
+    course = db.session.execute(select(Course)).scalar_one()
+    assert len(course.appointments) == 5
 
     again = runner.invoke(args=["seed-demo"])
     assert "not loaded" in again.output

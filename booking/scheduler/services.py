@@ -644,8 +644,21 @@ def reschedule_by_patient(appointment_id, new_start, *, now=None):
 
 
 def reschedule_by_staff(appointment_id, new_start, *, practitioner_id=None, now=None):
-    """Reception moves a booked appointment, to another practitioner too if they offer it."""
+    """Reception moves a booked appointment, to another practitioner too if they offer it.
+
+    A session of a course moves through the course service, which keeps the course's order and
+    practitioner."""
     now = now or utcnow()
+    course_id = db.session.execute(
+        select(Appointment.course_id).where(Appointment.id == appointment_id)).scalar()
+    if course_id is not None:
+        from ..courses import services as courses  # courses are built on this module
+
+        current = db.session.get(Appointment, appointment_id)
+        if practitioner_id not in (None, current.practitioner_id):
+            message = _("A course keeps one practitioner; move the whole course instead.")
+            raise SlotNotBookable(message, fields={"start": message})
+        return courses.move_session(appointment_id, new_start, by_staff=True, now=now)
     try:
         appointment = _locked(appointment_id)
         if appointment.status != AppointmentStatus.BOOKED.value:
