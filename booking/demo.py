@@ -31,7 +31,7 @@ PRACTITIONERS = [
     ("Dr Olena Kovalenko", "Neurologist, headache specialist", [0, 1, 3],
      {d: [("10:00", "14:00"), ("15:00", "19:00")] for d in range(5)}),
     ("Dr Andrii Melnyk", "Psychiatrist, anaesthesia-trained", [1, 3, 4],
-     {0: [("10:00", "13:00"), ("14:00", "19:00")], 2: [("10:00", "19:00")],
+     {**{d: [("10:00", "13:00"), ("14:00", "19:00")] for d in range(4)},
       4: [("10:00", "16:00")]}),
     ("Iryna Shevchenko", "Clinical psychologist, psychotherapist", [2],
      {0: [("10:00", "16:00")], 1: [("11:00", "19:00")], 2: [("11:00", "19:00")],
