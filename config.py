@@ -95,6 +95,8 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     # Most tests post forms without tokens; CSRF itself has its own tests.
     WTF_CSRF_ENABLED = False
+    # Still scrypt, at a cost that keeps hundreds of test sign-ins fast (production: default).
+    PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
 
 
 class ProductionConfig(Config):

@@ -22,13 +22,14 @@ def put(key, value, *, actor):
     """Store an admin's change, audited (settings hold no clinical data)."""
     if key not in EDITABLE:
         raise KeyError(key)
+    actor_id = actor.id  # read first: loading an expired actor must not flush a half-built row
     try:
         row = db.session.get(ClinicSetting, key)
         before = row.value if row else current_app.config[key]
         if row is None:
-            row = ClinicSetting(key=key)
+            row = ClinicSetting(key=key, value=value, updated_at=utcnow(), updated_by_id=actor_id)
             db.session.add(row)
-        row.value, row.updated_at, row.updated_by_id = value, utcnow(), actor.id
+        row.value, row.updated_at, row.updated_by_id = value, utcnow(), actor_id
         audit.record("setting.change", object_type="setting", details={
             "key": key, "before": before, "after": value}, actor=actor)
         db.session.commit()

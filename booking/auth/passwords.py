@@ -1,4 +1,5 @@
 """Password rules: long enough, not common, no composition rules; hashed with scrypt."""
+from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
@@ -24,7 +25,10 @@ def password_problem(password, *, user_inputs=()):
 
 
 def hash_password(password):
-    return generate_password_hash(password, method="scrypt")
+    # scrypt with Werkzeug's default cost in production; tests set a cheaper cost in config.
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() \
+        else "scrypt"
+    return generate_password_hash(password, method=method)
 
 
 def password_matches(password_hash, password):

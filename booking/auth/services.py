@@ -223,3 +223,45 @@ def update_staff(user_id, *, roles=None, active=None, practitioner_id=..., actor
         db.session.rollback()
         raise
     return user
+
+
+def change_access(user_id, roles, *, practitioner_id, actor):
+    """An admin changes someone's roles and linked practitioner (one transaction, through
+    update_staff): a clinician must be linked to a practitioner, as when the account is
+    created, and nobody drops their own admin role."""
+    roles = set(roles or ())
+    if "clinician" in roles and practitioner_id is None:
+        message = _l("A clinician is linked to a practitioner.")
+        raise StaffError(_l("Please check the fields marked below."),
+                         {"practitioner_id": message})
+    return update_staff(user_id, roles=roles, practitioner_id=practitioner_id, actor=actor)
+
+
+def reset_password(user_id, new_password, actor):
+    """An admin sets a new password for someone (who forgot theirs, or was locked out): every
+    session of that person ends and their sign-in lock is lifted. Admins change their own
+    password on the password page, which asks for the current one."""
+    begin_write()
+    try:
+        user = db.session.get(StaffUser, user_id)
+        if user is None:
+            raise LookupError("staff_user")
+        if user.id == actor.id:
+            message = _l("Please change your own password on the Password page.")
+            raise StaffError(message, {"new_password": message})
+        problem = password_problem(new_password or "", user_inputs=[user.email, user.full_name])
+        if problem:
+            raise StaffError(problem, {"new_password": problem})
+        user.password_hash = hash_password(new_password)
+        user.password_changed_at = utcnow()
+        user.session_version += 1  # every session of this person ends
+        throttle = db.session.get(SignInThrottle, user.email)
+        if throttle is not None:
+            db.session.delete(throttle)
+        audit.record("staff.password_reset", object_type="staff_user", object_id=user.id,
+                     actor=actor)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return user

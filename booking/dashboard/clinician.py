@@ -1,11 +1,153 @@
-"""Clinicians: their list of appointments and the intake review."""
-from flask import render_template
+"""Clinicians: their list of appointments and the intake review.
+
+    GET  /staff/clinician                          the list (?from=YYYY-MM-DD&days=N&who=mine|all)
+    GET  /staff/intakes/<appointment_id>           the intake review page (every view audited)
+    POST /staff/intakes/<appointment_id>/review    mark the intake reviewed, with an optional note
+    POST /staff/intakes/<appointment_id>/hit6      a HIT-6 total typed from a licensed paper form
+
+Clinical roles only: a receptionist, or an admin who is not also a clinician, gets 403. The
+services (booking/intake/review.py) own the reading, the transactions and the audit events.
+Pages carry clinical data, so they are never cached.
+"""
+from datetime import timedelta
+
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import (DateField, IntegerField, SelectChoice, SelectField, StringField,
+                     TextAreaField)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
 from ..auth.access import staff_required
+from ..intake import review
 from . import CLINICAL, bp
+
+WHO_CHOICES = [SelectChoice("mine", _l("Mine")), SelectChoice("all", _l("Everyone's"))]
+
+
+def _crlf_to_lf(value):
+    return value.replace("\r\n", "\n") if isinstance(value, str) else value
+
+
+class ListFilterForm(FlaskForm):
+    """The list's filter: read from the query string (a GET form, no personal data in it)."""
+
+    class Meta:
+        csrf = False
+
+    first_day = DateField(_l("From"), [Optional()], name="from", format="%Y-%m-%d",
+                          description=_l("For example 2026-12-07."))
+    days = IntegerField(_l("Number of days"), [Optional(), NumberRange(
+        1, review.MAX_DAYS, message=_l("Please choose from 1 to %(n)d days.", n=review.MAX_DAYS))])
+    who = SelectField(_l("Whose appointments"), [Optional()], choices=WHO_CHOICES)
+
+
+class ReviewForm(FlaskForm):
+    note = TextAreaField(
+        _l("Review note (optional)"),
+        [Length(max=review.NOTE_MAX, message=_l("Please keep the note to %(n)d characters.",
+                                                n=review.NOTE_MAX))],
+        filters=[_crlf_to_lf], render_kw={"rows": 4, "maxlength": review.NOTE_MAX},
+        description=_l("Up to %(n)d characters. Shown to clinicians only.", n=review.NOTE_MAX))
+
+
+class Hit6Form(FlaskForm):
+    hit6_total = StringField(
+        _l("HIT-6 total"),
+        [InputRequired(_l("Please enter the HIT-6 total.")),
+         Regexp(r"^\s*\d{1,3}\s*$", message=_l("Please enter the total as a whole number, "
+                                                "for example 58."))],
+        render_kw={"inputmode": "numeric", "autocomplete": "off", "maxlength": 3},
+        description=_l("From the licensed paper form: 36 to 78."))
+
+
+def _private(body, status=200):
+    response = make_response(body, status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/clinician")
 @staff_required(*CLINICAL)
 def clinician_list():
-    return render_template("dashboard/placeholder.html", title="My appointments")
+    form = ListFilterForm(formdata=request.args)
+    linked = current_user.practitioner_id is not None
+    if not form.validate():
+        return _private(render_template("dashboard/clinician/list.html", form=form, listing=None,
+                                        who=form.who.data or "mine", linked=linked), 422)
+    who = form.who.data or ("mine" if linked else "all")
+    days = form.days.data or review.DEFAULT_DAYS
+    listing = None
+    if who == "all" or linked:
+        listing = review.clinician_list(None if who == "all" else current_user.practitioner_id,
+                                        form.first_day.data, days)
+    step = timedelta(days=days)
+    pages = None
+    form.who.data, form.days.data = who, days  # show what the list is of
+    if listing is not None:
+        form.first_day.data = listing.first_day
+        pages = {
+            "earlier": url_for(".clinician_list", who=who, days=days,
+                               **{"from": (listing.first_day - step).isoformat()}),
+            "later": url_for(".clinician_list", who=who, days=days,
+                             **{"from": (listing.first_day + step).isoformat()}),
+            "today": url_for(".clinician_list", who=who, days=days),
+        }
+    return _private(render_template("dashboard/clinician/list.html", form=form, listing=listing,
+                                    who=who, linked=linked, pages=pages))
+
+
+def _review_page(appointment_id, *, review_form=None, hit6_form=None, status=200):
+    try:
+        data = review.open_review(appointment_id)
+    except LookupError:
+        abort(404)
+    return _private(render_template(
+        "dashboard/clinician/review.html", intake=data,
+        review_form=review_form or ReviewForm(formdata=None),
+        hit6_form=hit6_form or Hit6Form(formdata=None)), status)
+
+
+@bp.route("/intakes/<int:appointment_id>")
+@staff_required(*CLINICAL)
+def intake_review(appointment_id):
+    return _review_page(appointment_id)
+
+
+@bp.route("/intakes/<int:appointment_id>/review", methods=["POST"])
+@staff_required(*CLINICAL)
+def intake_mark_reviewed(appointment_id):
+    form = ReviewForm()
+    if form.validate_on_submit():
+        try:
+            review.mark_reviewed(appointment_id, form.note.data, current_user)
+        except LookupError:
+            abort(404)
+        except review.ReviewError as error:
+            for name, message in error.fields.items():
+                form[name].errors = [*form[name].errors, message]
+        else:
+            flash(_("The intake is marked as reviewed."), "success")
+            return redirect(url_for(".intake_review", appointment_id=appointment_id), 303)
+    return _review_page(appointment_id, review_form=form, status=422)
+
+
+@bp.route("/intakes/<int:appointment_id>/hit6", methods=["POST"])
+@staff_required(*CLINICAL)
+def intake_hit6_total(appointment_id):
+    form = Hit6Form()
+    if form.validate_on_submit():
+        try:
+            review.record_hit6_total(appointment_id, int(form.hit6_total.data), current_user)
+        except LookupError:
+            abort(404)
+        except review.ReviewError as error:
+            for name, message in error.fields.items():
+                form[name].errors = [*form[name].errors, message]
+        else:
+            flash(_("The HIT-6 total is saved."), "success")
+            return redirect(url_for(".intake_review", appointment_id=appointment_id) + "#scores",
+                            303)
+    return _review_page(appointment_id, hit6_form=form, status=422)

@@ -295,8 +295,13 @@ def _derive(intake, now):
     intake.resistant_migraine_criteria = flags_by_history.resistant_migraine
     intake.urgent = intake.urgent or any(flag.urgent for flag in found)
 
-    # Replace the derived rows (delete-orphan cascades remove the old ones).
-    intake.responses = [
+    # Replace the derived rows (delete-orphan cascades remove the old ones). A HIT-6 total a
+    # clinician typed from a licensed paper form (no item answers) is not derived from the
+    # answers, so it and its flag are kept.
+    typed_hit6 = [r for r in intake.responses if r.instrument == "hit6" and not r.items]
+    if "hit6" in scores:
+        typed_hit6 = []
+    intake.responses = typed_hit6 + [
         QuestionnaireResponse(
             instrument=score.instrument, version=score.version, language=intake.language,
             items=list(score.items), total=score.total, band=score.band, flags=list(score.flags),
@@ -305,8 +310,10 @@ def _derive(intake, now):
         )
         for score in scores.values()
     ]
-    intake.flags = [IntakeFlag(code=flag.code, urgent=flag.urgent, action=flag.action,
-                               details=list(flag.details)) for flag in found]
+    kept_flags = [f for f in intake.flags if f.code == "hit6_severe" and typed_hit6]
+    intake.flags = kept_flags + [
+        IntakeFlag(code=flag.code, urgent=flag.urgent, action=flag.action,
+                   details=list(flag.details)) for flag in found]
     intake.acute_medications = [
         AcuteMedicationUse(name=row["name"], drug_class=row["class"],
                            days_per_month=row["days_per_month"], effect=row["effect"])

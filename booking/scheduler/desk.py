@@ -1,0 +1,574 @@
+"""The reception desk: what the staff calendar, the "book a caller" page and the patient pages read.
+
+Read side only. The changes (book, cancel, move, statuses) go through services.py, the one engine
+every door shares; nothing here writes.
+
+Two habits hold throughout:
+- Every query is bounded by the dates shown (a day, a week, a patient's last 12 months and their
+  booked future), using the indexes on appointment.starts_at and (practitioner_id, starts_at).
+- Reception never receives clinical content: intake rows are loaded with their status columns
+  only, so answers, scores and flags never even reach the page code.
+"""
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+
+from flask import current_app
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..intake.services import intake_status
+from ..models import (
+    Appointment,
+    AppointmentStatus,
+    AuditEvent,
+    Intake,
+    Patient,
+    Practitioner,
+    Service,
+    WorkingHours,
+)
+from ..timeutil import clinic_tz, to_local, utcnow
+from . import services
+from .contacts import normalise_phone
+
+# The calendar's rows: half an hour each, from opening to closing time.
+CALENDAR_ROW_MINUTES = 30
+PATIENT_SEARCH_LIMIT = 50
+PATIENT_HISTORY_DAYS = 365  # "the last 12 months" on the patient page
+# Buttons shown for each status move, in this order (STATUS_MOVES decides which are allowed).
+MOVE_ORDER = ("arrived", "completed", "no_show", "booked")
+_CANCELLED = AppointmentStatus.CANCELLED.value
+
+
+def _with_desk_details(query):
+    """Load what a desk page shows with each appointment, in a few queries (no N+1): the
+    patient, the service, the practitioner and the intake's status, never its content."""
+    return query.options(
+        selectinload(Appointment.patient),
+        selectinload(Appointment.service),
+        selectinload(Appointment.practitioner),
+        selectinload(Appointment.intake).load_only(
+            Intake.id, Intake.appointment_id, Intake.status, Intake.urgent),
+    )
+
+
+# --- Services and practitioners the desk may choose from. ---------------------------------------
+
+def staff_services():
+    """Every active service the desk books as one appointment, including those not bookable
+    online. Courses (several sessions booked as one unit) are booked through the course
+    service, not here."""
+    return db.session.execute(
+        select(Service).where(Service.active.is_(True), Service.is_course.is_not(True))
+        .order_by(Service.position, Service.id)
+    ).scalars().all()
+
+
+def active_practitioners():
+    return db.session.execute(
+        select(Practitioner).where(Practitioner.active.is_(True))
+        .order_by(Practitioner.full_name, Practitioner.id)
+    ).scalars().all()
+
+
+def active_practitioner(practitioner_id):
+    practitioner = db.session.get(Practitioner, practitioner_id) if practitioner_id else None
+    return practitioner if practitioner is not None and practitioner.active else None
+
+
+def get_patient(patient_id):
+    return db.session.get(Patient, patient_id) if patient_id else None
+
+
+# --- The calendar: a board of columns (a practitioner, or a day) and half-hour rows. ------------
+
+@dataclass
+class Entry:
+    """An appointment as a calendar cell or a list shows it."""
+
+    appointment: Appointment
+    intake: str  # intake_status(): not_started, in_progress, submitted, urgent
+    continued: bool = False  # started in an earlier row of the same column
+
+    @property
+    def movable(self):
+        return not self.continued and self.appointment.status == AppointmentStatus.BOOKED.value
+
+
+@dataclass
+class Cell:
+    starts_at: datetime  # UTC
+    ends_at: datetime
+    entries: list = field(default_factory=list)
+    blocked: list = field(default_factory=list)  # reasons of closures over this row
+    free: list = field(default_factory=list)  # practitioners free for the whole row, from now on
+    working: bool = False  # somebody of the column works during this row
+    past: bool = False
+
+    @property
+    def local_start(self):
+        return to_local(self.starts_at)
+
+    @property
+    def state(self):
+        if self.entries:
+            return "booked"
+        if self.blocked:
+            return "blocked"
+        if self.free:
+            return "free"
+        if not self.working:
+            return "off"
+        return "past" if self.past else "busy"
+
+
+@dataclass
+class Column:
+    day: date
+    practitioners: list
+    cells: list = field(default_factory=list)
+
+    @property
+    def practitioner(self):
+        return self.practitioners[0] if len(self.practitioners) == 1 else None
+
+
+@dataclass
+class Board:
+    first_day: date
+    last_day: date
+    rows: list  # local wall-clock times of the rows
+    columns: list
+    practitioners: list  # everyone shown
+    cancelled: list  # Entry rows of cancelled appointments in the range
+    closures: list  # (closure, start, end) of clinic-wide closures in the range
+
+
+def calendar_rows():
+    config = current_app.config
+    opens = services._parse_clock(config["CLINIC_OPENS"])
+    closes = services._parse_clock(config["CLINIC_CLOSES"])
+    rows = []
+    minutes = opens.hour * 60 + opens.minute
+    end = closes.hour * 60 + closes.minute
+    while minutes + CALENDAR_ROW_MINUTES <= end:
+        rows.append(time(minutes // 60, minutes % 60))
+        minutes += CALENDAR_ROW_MINUTES
+    return rows
+
+
+def _instant(day, clock):
+    return datetime.combine(day, clock, tzinfo=clinic_tz()).astimezone(timezone.utc)
+
+
+def _appointments_in(first_day, last_day, practitioner_ids=None):
+    """Every appointment starting in the local days shown (appointments never cross midnight),
+    for some practitioners or all: a range scan on one of the two starts_at indexes."""
+    range_start, range_end = services._day_bounds_utc(first_day, last_day)
+    query = select(Appointment).where(Appointment.starts_at >= range_start,
+                                      Appointment.starts_at < range_end)
+    if practitioner_ids is not None:
+        query = query.where(Appointment.practitioner_id.in_(practitioner_ids))
+    query = _with_desk_details(query.order_by(Appointment.starts_at, Appointment.id))
+    return db.session.execute(query).scalars().all()
+
+
+def _works(hours, day, row_start, row_end):
+    tz = clinic_tz()
+    local_start = row_start.astimezone(tz).time()
+    local_end = row_end.astimezone(tz).time()
+    return any(h.weekday == day.weekday() and h.start_time <= local_start
+               and (local_end <= h.end_time or local_end == time(0)) for h in hours)
+
+
+def _board(first_day, last_day, practitioners, *, by_practitioner, now=None):
+    """Build the board. `by_practitioner`: one column per practitioner of a single day (the day
+    view); otherwise one column per day, each holding every practitioner given (the week)."""
+    now = now or utcnow()
+    ids = [p.id for p in practitioners] if practitioners is not None else None
+    appointments = _appointments_in(first_day, last_day, ids)
+    if practitioners is None:
+        # Everyone active, plus anyone no longer active who still has appointments shown.
+        shown = {p.id: p for p in active_practitioners()}
+        for appointment in appointments:
+            shown.setdefault(appointment.practitioner_id, appointment.practitioner)
+        practitioners = sorted(shown.values(), key=lambda p: (p.full_name, p.id))
+    practitioner_ids = [p.id for p in practitioners]
+    hours_rows = db.session.execute(
+        select(WorkingHours).where(WorkingHours.practitioner_id.in_(practitioner_ids))
+    ).scalars().all() if practitioner_ids else []
+    hours = {pid: [h for h in hours_rows if h.practitioner_id == pid] for pid in practitioner_ids}
+    range_start, range_end = services._day_bounds_utc(first_day, last_day)
+    closures = services.closures_between(range_start, range_end)
+
+    active = [a for a in appointments if a.status != _CANCELLED]
+    cancelled = [Entry(a, intake_status(a)) for a in appointments if a.status == _CANCELLED
+                 and a.practitioner_id in hours]
+    rows = calendar_rows()
+    days = [first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1)]
+    if by_practitioner:
+        columns = [Column(first_day, [p]) for p in practitioners]
+    else:
+        open_weekdays = current_app.config["CLINIC_OPEN_WEEKDAYS"]
+        booked_days = {to_local(a.starts_at).date() for a in active}
+        columns = [Column(day, list(practitioners)) for day in days
+                   if day.weekday() in open_weekdays or day in booked_days]
+
+    for column in columns:
+        column_ids = {p.id for p in column.practitioners}
+        day_start, day_end = services._day_bounds_utc(column.day, column.day)
+        mine = [a for a in active if a.practitioner_id in column_ids
+                and day_start <= a.starts_at < day_end]
+        for clock in rows:
+            row_start = _instant(column.day, clock)
+            row_end = row_start + timedelta(minutes=CALENDAR_ROW_MINUTES)
+            cell = Cell(row_start, row_end, past=row_start < now)
+            for appointment in mine:
+                if row_start <= appointment.starts_at < row_end:
+                    cell.entries.append(Entry(appointment, intake_status(appointment)))
+                elif appointment.starts_at < row_start < appointment.ends_at:
+                    cell.entries.append(Entry(appointment, intake_status(appointment), True))
+            for practitioner in column.practitioners:
+                works = _works(hours[practitioner.id], column.day, row_start, row_end)
+                cell.working = cell.working or works
+                closed = [c for c, start, end in closures
+                          if start < row_end and end > row_start
+                          and c.practitioner_id in (None, practitioner.id)]
+                for closure in closed:
+                    if closure.reason not in cell.blocked:
+                        cell.blocked.append(closure.reason)
+                busy = any(a.practitioner_id == practitioner.id and a.starts_at < row_end
+                           and a.blocks_until > row_start for a in mine)
+                if works and not closed and not busy and not cell.past:
+                    cell.free.append(practitioner)
+            column.cells.append(cell)
+    clinic_closures = [(c, start, end) for c, start, end in closures if c.practitioner_id is None]
+    return Board(first_day, last_day, rows, columns, practitioners, cancelled, clinic_closures)
+
+
+def day_board(day, *, now=None):
+    """The day view: a column for each practitioner (active, or with appointments that day)."""
+    return _board(day, day, None, by_practitioner=True, now=now)
+
+
+def week_board(monday, practitioner=None, *, now=None):
+    """The week view: a column for each open day (and any other day holding appointments),
+    for one practitioner or for everyone."""
+    return _board(monday, monday + timedelta(days=6),
+                  [practitioner] if practitioner else None, by_practitioner=False, now=now)
+
+
+# --- Free times, for booking a caller and for moving an appointment. ----------------------------
+
+def free_times(service, first_day, last_day=None, practitioner=None, *, exclude=None, now=None):
+    """Free slots with the desk's rules (no minimum notice, the longer staff horizon); `exclude`
+    is an appointment being moved: its own time counts as free, but is not offered."""
+    found = services.find_slots(
+        service, first_day, last_day or first_day, practitioner, now=now,
+        exclude_appointment_id=exclude.id if exclude else None,
+        rules=services.clinic_rules(for_staff=True))
+    if exclude is not None:
+        found = [s for s in found if not (s.start == exclude.starts_at
+                                          and s.practitioner_id == exclude.practitioner_id)]
+    return found
+
+
+def practitioners_offering(service):
+    return services.practitioners_for(service)
+
+
+@dataclass
+class DaySlots:
+    """Free times of one local day, one entry per start (the shape templates/_macros/slots.html
+    draws)."""
+
+    day: date
+    slots: list
+
+
+def days_of(slots, first_day, last_day):
+    """Slots grouped by local day; a start offered by several practitioners appears once."""
+    by_day, seen = {}, set()
+    for slot in slots:
+        if slot.start in seen:
+            continue
+        seen.add(slot.start)
+        by_day.setdefault(to_local(slot.start).date(), []).append(slot)
+    days, day = [], first_day
+    while day <= last_day:
+        if day in by_day:
+            days.append(DaySlots(day, by_day[day]))
+        day += timedelta(days=1)
+    return days
+
+
+@dataclass
+class BookingChoice:
+    """What the "book a caller" page shows for the choices in its URL."""
+
+    services: list  # what can be chosen (those the practitioner offers, when one is given)
+    service: Service | None
+    practitioners: list  # who offers the chosen service (everyone active before that)
+    practitioner: Practitioner | None  # None: any practitioner
+    day: date
+    slots: list  # free times of the day, one per start
+    start: datetime | None  # the chosen time, when it is free for this choice
+    start_not_free: bool  # a time was asked for but is not free for this choice
+    patient: Patient | None  # a patient chosen beforehand (from their page)
+
+
+def booking_choice(*, service_id=None, practitioner_id=None, day=None, start=None,
+                   patient_id=None, keep_start=False, now=None):
+    """Resolve the page's choices and find the free times of the day, with the desk's rules.
+
+    `keep_start` keeps a time that is not free (to show it beside the error it caused)."""
+    practitioner = active_practitioner(practitioner_id)
+    offered = staff_services()
+    if practitioner is not None:
+        offered = [s for s in offered if practitioner in s.practitioners] or offered
+    service = next((s for s in offered if s.id == service_id), None)
+    if service is None and practitioner is not None and len(offered) == 1:
+        service = offered[0]
+    practitioners = practitioners_offering(service) if service else active_practitioners()
+    if practitioner not in practitioners:
+        practitioner = None
+    if start is not None and day is not None and to_local(start).date() != day:
+        start = None  # another day was chosen since
+    day = day or (to_local(start).date() if start else services.local_today(now))
+    found = free_times(service, day, day, practitioner, now=now) if service else []
+    slots = [slot for day_slots in days_of(found, day, day) for slot in day_slots.slots]
+    chosen = start if start is not None and any(s.start == start for s in slots) else None
+    return BookingChoice(
+        services=offered, service=service, practitioners=practitioners,
+        practitioner=practitioner, day=day, slots=slots,
+        start=start if keep_start and start is not None else chosen,
+        start_not_free=start is not None and service is not None and chosen is None,
+        patient=get_patient(patient_id),
+    )
+
+
+@dataclass
+class MoveOptions:
+    appointment: Appointment
+    practitioners: list  # who may take it: its practitioner, and the others offering the service
+    practitioner: Practitioner
+    monday: date
+    days: list  # DaySlots of the week
+    movable: bool
+
+
+def move_options(appointment_id, *, week=None, practitioner_id=None, now=None):
+    """A week of free times to move an appointment to, for its practitioner or another who offers
+    the service (its own time is not offered). None when there is no such appointment."""
+    appointment = db.session.get(Appointment, appointment_id)
+    if appointment is None:
+        return None
+    practitioners = practitioners_offering(appointment.service)
+    if appointment.course_id is not None:
+        practitioners = []  # a course keeps one practitioner (services.reschedule_by_staff)
+    if appointment.practitioner not in practitioners:
+        practitioners = [appointment.practitioner, *practitioners]
+    practitioner = next((p for p in practitioners if p.id == practitioner_id),
+                        appointment.practitioner)
+    today = services.local_today(now)
+    if week is None:
+        week = max(to_local(appointment.starts_at).date(), today)
+    monday = week - timedelta(days=week.weekday())
+    movable = appointment.status == AppointmentStatus.BOOKED.value
+    found = free_times(appointment.service, monday, monday + timedelta(days=6), practitioner,
+                       exclude=appointment, now=now) if movable else []
+    return MoveOptions(appointment, practitioners, practitioner, monday,
+                       days_of(found, monday, monday + timedelta(days=6)), movable)
+
+
+# --- Patients ---------------------------------------------------------------------------------
+
+def _date_typed(text):
+    for parse in (date.fromisoformat,
+                  lambda value: datetime.strptime(value, "%d.%m.%Y").date(),
+                  lambda value: datetime.strptime(value, "%d/%m/%Y").date()):
+        try:
+            return parse(text)
+        except ValueError:
+            continue
+    return None
+
+
+def _like(text):
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+@dataclass
+class SearchResult:
+    text: str
+    patients: list
+    more: bool  # more than PATIENT_SEARCH_LIMIT matched: ask for a narrower search
+
+
+def search_patients(text, limit=PATIENT_SEARCH_LIMIT):
+    """Patients whose name, email, phone or date of birth match what was typed.
+
+    One box for every key: a date (2026-01-31, 31.01.2026) matches the date of birth; a phone
+    number in any common form is normalised (+380...) and matched exactly; four or more digits
+    also match part of a phone; any text matches part of the name or the email."""
+    text = " ".join(str(text or "").split())[:120]
+    if len(text) < 2:
+        return SearchResult(text, [], False)
+    conditions = []
+    born = _date_typed(text)
+    if born is not None:
+        conditions.append(Patient.date_of_birth == born)
+    try:
+        conditions.append(Patient.phone == normalise_phone(text))
+    except ValueError:
+        pass
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if len(digits) >= 4 and all(ch.isdigit() or ch in " +-()." for ch in text) and born is None:
+        conditions.append(Patient.phone.like(_like(digits), escape="\\"))
+    if born is None:
+        # SQLite compares only ASCII letters without case; try the usual spellings of a name
+        # typed in Cyrillic as well (ivan / Ivan / IVAN).
+        for variant in {text, text.lower(), text.title(), text.upper(), text.capitalize()}:
+            conditions.append(Patient.full_name.like(_like(variant), escape="\\"))
+        conditions.append(Patient.email.like(_like(text.lower()), escape="\\"))
+    found = db.session.execute(
+        select(Patient).where(or_(*conditions)).order_by(Patient.full_name, Patient.id)
+        .limit(limit + 1)
+    ).scalars().all()
+    return SearchResult(text, found[:limit], len(found) > limit)
+
+
+@dataclass
+class PatientOverview:
+    patient: Patient
+    since: date  # the first local day of the past shown
+    future: list  # Entry rows, soonest first
+    past: list  # Entry rows, latest first
+    no_shows: int
+    late_cancellations: int
+
+
+def is_late_cancellation(appointment):
+    """Cancelled at the patient's request less than MANAGE_CUTOFF_HOURS before the start
+    (online that cannot happen, so these are the calls reception took after the cut-off)."""
+    return (appointment.status == _CANCELLED and appointment.cancelled_by == "patient"
+            and appointment.cancelled_at is not None
+            and appointment.cancelled_at > services.change_deadline(appointment))
+
+
+def patient_overview(patient_id, *, now=None):
+    """Contact details and appointments of the last 12 months and the booked future, with the
+    no-show and late-cancellation counts over them. No clinical content. None if unknown."""
+    patient = get_patient(patient_id)
+    if patient is None:
+        return None
+    now = now or utcnow()
+    since = now - timedelta(days=PATIENT_HISTORY_DAYS)
+    until = now + timedelta(days=current_app.config["STAFF_BOOKING_HORIZON_DAYS"] + 1)
+    appointments = db.session.execute(_with_desk_details(
+        select(Appointment)
+        .where(Appointment.patient_id == patient.id, Appointment.starts_at >= since,
+               Appointment.starts_at < until)
+        .order_by(Appointment.starts_at, Appointment.id)
+    )).scalars().all()
+    entries = [Entry(a, intake_status(a)) for a in appointments]
+    return PatientOverview(
+        patient=patient,
+        since=to_local(since).date(),
+        future=[e for e in entries if e.appointment.starts_at >= now],
+        past=[e for e in reversed(entries) if e.appointment.starts_at < now],
+        no_shows=sum(a.status == AppointmentStatus.NO_SHOW.value for a in appointments),
+        late_cancellations=sum(is_late_cancellation(a) for a in appointments),
+    )
+
+
+# --- One appointment: details, the moves allowed, its audit history. -----------------------------
+
+@dataclass
+class Snapshot:
+    """The non-clinical state an audit event recorded (before or after a change)."""
+
+    starts_at: datetime | None
+    practitioner: str
+    status: str
+    cancelled_by: str | None
+
+
+@dataclass
+class HistoryRow:
+    at: datetime
+    actor: str
+    action: str  # appointment.create, .cancel, .reschedule, .status
+    source: str
+    before: Snapshot | None
+    after: Snapshot | None
+
+
+@dataclass
+class AppointmentView:
+    appointment: Appointment
+    intake: str
+    moves: list  # statuses it may move to now, in MOVE_ORDER
+    history: list
+
+
+def _parse_instant(value):
+    if not value:
+        return None
+    try:
+        instant = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+    return instant if instant.tzinfo else instant.replace(tzinfo=timezone.utc)
+
+
+def appointment_history(appointment_id):
+    """The audit events of one appointment, oldest first (the index on object_type+object_id)."""
+    events = db.session.execute(
+        select(AuditEvent)
+        .where(AuditEvent.object_type == "appointment", AuditEvent.object_id == appointment_id)
+        .order_by(AuditEvent.at, AuditEvent.id)
+    ).scalars().all()
+    wanted = {snapshot.get("practitioner_id")
+              for event in events for snapshot in ((event.details or {}).get("before"),
+                                                   (event.details or {}).get("after"))
+              if isinstance(snapshot, dict)}
+    wanted.discard(None)
+    names = dict(db.session.execute(
+        select(Practitioner.id, Practitioner.full_name).where(Practitioner.id.in_(wanted))
+    ).all()) if wanted else {}
+
+    def snapshot(raw):
+        if not isinstance(raw, dict):
+            return None
+        return Snapshot(starts_at=_parse_instant(raw.get("starts_at")),
+                        practitioner=names.get(raw.get("practitioner_id"), ""),
+                        status=str(raw.get("status") or ""),
+                        cancelled_by=raw.get("cancelled_by"))
+
+    return [HistoryRow(at=event.at, actor=event.actor or "", action=event.action,
+                       source=str((event.details or {}).get("source") or ""),
+                       before=snapshot((event.details or {}).get("before")),
+                       after=snapshot((event.details or {}).get("after")))
+            for event in events]
+
+
+def allowed_moves(appointment):
+    allowed = services.STATUS_MOVES.get(appointment.status, set())
+    return [status for status in MOVE_ORDER if status in allowed]
+
+
+def appointment_view(appointment_id):
+    """Everything the appointment page shows, or None when there is no such appointment."""
+    appointment = db.session.execute(_with_desk_details(
+        select(Appointment).where(Appointment.id == appointment_id)
+    )).scalar_one_or_none()
+    if appointment is None:
+        return None
+    return AppointmentView(
+        appointment=appointment, intake=intake_status(appointment),
+        moves=allowed_moves(appointment), history=appointment_history(appointment.id),
+    )
+
