@@ -62,6 +62,8 @@ def create_app(config_class=None):
     app.register_blueprint(scheduler_bp)
     from .intake.views import bp as intake_bp
     app.register_blueprint(intake_bp)
+    from .courses.follow_up_views import bp as follow_up_bp
+    app.register_blueprint(follow_up_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # other programs call the API; no browser session, no CSRF token
     app.register_blueprint(auth_bp)

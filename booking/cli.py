@@ -65,3 +65,15 @@ def register_cli(app):
                 click.echo(f"Error: {message}", err=True)
             raise SystemExit(1)
         click.echo(f"Created {user.email} with role(s): {', '.join(sorted(user.roles))}.")
+
+    @app.cli.command("send-followups")
+    def send_followups():
+        """Create the follow-up requests that are due (config FOLLOW_UPS: 1 and 3 months after a
+        course's last session), each exactly once; mark finished courses completed. Prints the
+        course reference and label of each new request: never its link or token."""
+        from .courses.follow_ups import create_due_follow_ups
+
+        created = create_due_follow_ups()
+        for item in created:
+            click.echo(f"{item.course_reference}  {item.label}  due {item.due_on.isoformat()}")
+        click.echo(f"{len(created)} follow-up request(s) created.")

@@ -8,7 +8,8 @@ from .extensions import db
 
 
 def wants_json():
-    return request.path.startswith("/api/")
+    """Programs get JSON errors: the API, and JSON exports such as /staff/outcomes.json."""
+    return request.path.startswith("/api/") or request.path.endswith(".json")
 
 
 def json_error(status, code, message, fields=None):

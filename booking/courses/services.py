@@ -9,6 +9,7 @@ course and one refusal.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -124,12 +125,16 @@ def _starts(service, sessions, first_day, last_day, practitioners, rules, *, now
 
 
 def find_course_starts(service, sessions, first_day, last_day, practitioner=None, *,
-                       for_staff=False, now=None):
-    """Every start between two local dates where the whole course fits (any practitioner or one)."""
-    _check_sessions(service, sessions)
+                       for_staff=False, now=None, exclude_course_id=None):
+    """Every start between two local dates where the whole course fits (any practitioner or one).
+
+    exclude_course_id: look through that course's own sessions (when moving its rest)."""
+    if exclude_course_id is None:
+        _check_sessions(service, sessions)
     practitioners = [practitioner] if practitioner else booking.practitioners_for(service)
     starts, _free, _closed = _starts(service, sessions, first_day, last_day, practitioners,
-                                     _rules(for_staff), now=now or utcnow())
+                                     _rules(for_staff), now=now or utcnow(),
+                                     exclude_course_id=exclude_course_id)
     return starts
 
 
@@ -165,7 +170,7 @@ def _explain(service, sessions, start, practitioners, rules, now, exclude_course
                                   rules, now=now, include_appointments=False,
                                   exclude_course_id=exclude_course_id)
     taken = any(s.start == start for s in open_starts)
-    days = ", ".join(day.strftime("%a %d %b") for day in blocked.blocking) or "-"
+    days = ", ".join(format_date(day, "EEE d MMM") for day in blocked.blocking) or "-"
     message = _("The course does not fit at that time: %(days)s is not free.", days=days)
     raise CourseDoesNotFit(message, blocked, alternatives, status=409 if taken else 422)
 
@@ -367,9 +372,10 @@ def move_session(appointment_id, new_start, *, by_staff=False, now=None):
         course = appointment.course
         if course is None:
             raise LookupError("course")
-        if not by_staff and not booking.manage_window_open(appointment, now):
-            raise booking.ManageWindowClosed(
-                _("It is too late to change this session online. Please call the clinic."))
+        if not by_staff:
+            # The same rule as the other course changes: online changes close before the
+            # course's next session.
+            _patient_may_change(course, now)
         tz = clinic_tz()
         new_day = new_start.astimezone(tz).date()
         others = [a for a in course.appointments
@@ -418,6 +424,8 @@ def decide(course_id, *, confirm, actor, note=""):
     now = utcnow()
     try:
         course = _locked_course(course_id)
+        if course.status != CourseStatus.AWAITING_REVIEW.value:
+            raise booking.NotActive(_("This course is not waiting for a review."))
         course.reviewed_at, course.reviewed_by_id = now, actor.id
         course.review_note = (note or "").strip()[:2000] or None
         if confirm:

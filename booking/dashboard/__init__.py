@@ -11,4 +11,4 @@ RECEPTION = ("receptionist", "admin")
 CLINICAL = ("clinician",)
 ADMIN = ("admin",)
 
-from . import admin, clinician, closures, reception  # noqa: E402,F401  (register the routes)
+from . import admin, clinician, closures, outcomes, pain, reception, sessions  # noqa: E402,F401

@@ -96,7 +96,9 @@ def openapi():
 
 @bp.get("/services")
 def list_services():
-    return jsonify({"services": [_service_json(s) for s in services.bookable_services()]})
+    # Courses book several sessions at once; the API books single appointments.
+    return jsonify({"services": [_service_json(s) for s in services.bookable_services()
+                                 if not s.is_course]})
 
 
 @bp.get("/practitioners")
@@ -105,6 +107,8 @@ def list_practitioners():
     if service_id is None:
         seen = {}
         for service in services.bookable_services():
+            if service.is_course:
+                continue
             for practitioner in services.practitioners_for(service):
                 seen.setdefault(practitioner.id, practitioner)
         practitioners = [seen[pid] for pid in sorted(seen)]

@@ -120,8 +120,10 @@ def bookable_services():
 
 
 def get_bookable_service(service_id):
+    """A service bookable online as a single appointment (courses book through the course
+    service, all sessions at once)."""
     service = db.session.get(Service, service_id)
-    if service is None or not service.active or not service.online_bookable:
+    if service is None or not service.active or not service.online_bookable or service.is_course:
         return None
     return service
 
@@ -485,7 +487,7 @@ def book_by_staff(*, service_id, start, actor, practitioner_id=None, patient_id=
     a longer horizon, and services that are not bookable online may be booked."""
     now = now or utcnow()
     service = db.session.get(Service, service_id)
-    if service is None or not service.active:
+    if service is None or not service.active or service.is_course:
         raise LookupError("service")
     candidates = _candidates(service, practitioner_id)
     if patient_id is not None:
@@ -558,6 +560,8 @@ def _locked(appointment_id):
 
 def _lock_for_change(appointment_id, now):
     appointment = _locked(appointment_id)
+    if appointment.course_id is not None:
+        raise NotActive(_("This session belongs to a course: change it on the course page."))
     if not manage_window_open(appointment, now):
         raise ManageWindowClosed(
             _("It is too late to change this booking online. Please call the clinic.")

@@ -20,6 +20,7 @@ from flask import (
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 
+from ..courses import services as courses
 from ..timeutil import to_local
 from . import services
 from .forms import (
@@ -132,6 +133,9 @@ def index():
 
 @bp.route("/book/<int:service_id>")
 def slots(service_id):
+    if courses.get_course_service(service_id):  # a course is chosen by its start
+        return redirect(url_for(".course_starts", service_id=service_id, **{
+            name: request.args[name] for name in ("practitioner", "week") if name in request.args}))
     service = services.get_bookable_service(service_id)
     if service is None:
         abort(404)
@@ -264,6 +268,9 @@ def _render_manage(appointment, token, *, new=False, message=None, cancel_form=N
 @private_page
 def manage(token):
     appointment = _appointment_or_404(token)
+    if appointment.course_id is not None:
+        return course_views.render_course_manage(appointment, token,
+                                                 new=request.args.get("new") == "1")
     return _render_manage(appointment, token, new=request.args.get("new") == "1")
 
 
@@ -323,3 +330,6 @@ def _render_reschedule(appointment, token, form, week, *, message=None, status=2
         week=week, days=days, has_slots=has_slots, can_change=can_change, message=message,
         selected=form.start.data,
     ), status
+
+
+from . import course_views  # noqa: E402  (its routes go on bp; it imports from here)
