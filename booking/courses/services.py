@@ -301,6 +301,7 @@ def cancel_rest(course_id, *, reason="", cancelled_by="patient", by_staff=False,
             raise booking.NotActive(_("No sessions of this course are left to cancel."))
         for appointment in rest:
             appointment.status = AppointmentStatus.CANCELLED.value
+            appointment.sequence += 1
             appointment.cancelled_at = now
             appointment.cancelled_by = cancelled_by
             appointment.cancel_reason = (reason or "").strip()[:500] or None
@@ -360,6 +361,7 @@ def _place(appointment, slot, service):
     appointment.ends_at = end
     appointment.blocks_until = end + timedelta(minutes=service.buffer_minutes)
     appointment.reschedule_count += 1
+    appointment.sequence += 1
     booking._hold_resource(appointment, slot.resource_id, service)
 
 
@@ -434,6 +436,7 @@ def decide(course_id, *, confirm, actor, note=""):
             course.status = CourseStatus.DECLINED.value
             for appointment in remaining_sessions(course, now):
                 appointment.status = AppointmentStatus.CANCELLED.value
+                appointment.sequence += 1
                 appointment.cancelled_at, appointment.cancelled_by = now, "clinic"
         audit.record("course.confirm" if confirm else "course.decline", object_type="course",
                      object_id=course.id, actor=actor)

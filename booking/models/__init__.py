@@ -11,6 +11,7 @@ from .intake import (
     PreventiveTrial,
     QuestionnaireResponse,
 )
+from .notification import CalendarFeed, OutboxMessage, WaitlistEntry, WaitlistOffer
 from .patient import Consent, Patient
 from .resource import RESOURCE_KINDS, Resource
 from .service import Practitioner, Service, practitioner_service
@@ -42,7 +43,11 @@ __all__ = [
     "AppointmentStatus",
     "ADVERSE_EVENT_CODES",
     "AdverseEvent",
+    "CalendarFeed",
     "Closure",
+    "OutboxMessage",
+    "WaitlistEntry",
+    "WaitlistOffer",
     "FollowUpRequest",
     "InfusionRate",
     "InfusionSession",

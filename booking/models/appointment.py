@@ -53,6 +53,8 @@ class Appointment(db.Model):
     status: Mapped[str] = mapped_column(String(16), default=AppointmentStatus.BOOKED.value)
     source: Mapped[str] = mapped_column(String(16), default="online")  # online, api, staff
     reschedule_count: Mapped[int] = mapped_column(Integer, default=0)
+    # iCalendar SEQUENCE: raised on every change the patient's calendar must follow.
+    sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

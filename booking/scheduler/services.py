@@ -575,6 +575,7 @@ def _cancel(appointment, reason, cancelled_by, now, actor_label):
     appointment.cancelled_at = now
     appointment.cancelled_by = cancelled_by
     appointment.cancel_reason = (reason or "").strip()[:500] or None
+    appointment.sequence += 1
     audit.record("appointment.cancel", object_type="appointment", object_id=appointment.id,
                  details={"before": before, "after": audit.appointment_snapshot(appointment)},
                  actor_label=actor_label)
@@ -626,6 +627,7 @@ def _move(appointment, new_start, practitioner, now, rules, actor_label):
     appointment.blocks_until = end + timedelta(minutes=service.buffer_minutes)
     _hold_resource(appointment, slot.resource_id, service)
     appointment.reschedule_count += 1
+    appointment.sequence += 1  # calendars holding the .ics must follow the change
     audit.record("appointment.reschedule", object_type="appointment", object_id=appointment.id,
                  details={"before": before, "after": audit.appointment_snapshot(appointment)},
                  actor_label=actor_label)
