@@ -1,14 +1,18 @@
-"""Shared fixtures: an app on a real, migrated SQLite database per test, and factories.
+"""Shared fixtures: an app on a real, migrated database per test, and factories.
 
-The schema is built once per run by the real migrations (`flask db upgrade`), then copied for
-each test, so every test runs against exactly what production gets from the migrations.
+The schema is built once per run by the real migrations (`flask db upgrade`). On SQLite (the
+default) the migrated file is copied for each test. With TEST_DATABASE_URL set to PostgreSQL
+(`postgresql+psycopg://...`), the suite runs there: migrated once, emptied before each test.
+In CI (CI=true) a PostgreSQL URL that cannot be reached is a failure, never a skip.
 """
+import os
 import shutil
 from datetime import datetime, time, timezone
 
 import pytest
 from flask import g, request_started
 from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
 
 from booking import create_app
 from booking.extensions import db
@@ -18,14 +22,45 @@ from config import TestingConfig
 # Monday 7 December 2026, 09:00 in Kyiv (07:00 UTC): every test starts from this "now".
 NOW = datetime(2026, 12, 7, 7, 0, tzinfo=timezone.utc)
 
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
+sqlite_only = pytest.mark.skipif(ON_POSTGRES, reason="checks SQLite's own files or triggers")
+postgres_only = pytest.mark.skipif(not ON_POSTGRES,
+                                   reason="needs TEST_DATABASE_URL=postgresql+psycopg://...")
+
 
 def make_app(database_uri, **overrides):
     settings = {"SQLALCHEMY_DATABASE_URI": database_uri, **overrides}
     return create_app(type("TestConfig", (TestingConfig,), settings))
 
 
+def _reset_postgres_schema(url):
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def pytest_sessionstart(session):
+    """In CI a PostgreSQL URL that does not answer fails the run at once (never silent skips)."""
+    if ON_POSTGRES:
+        try:
+            create_engine(TEST_DATABASE_URL).connect().close()
+        except Exception as error:  # noqa: BLE001  (any failure to connect is reported)
+            raise pytest.UsageError(f"TEST_DATABASE_URL does not answer: {error}") from error
+
+
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory):
+    if ON_POSTGRES:
+        _reset_postgres_schema(TEST_DATABASE_URL)
+        app = make_app(TEST_DATABASE_URL)
+        with app.app_context():
+            upgrade()
+            tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+            db.engine.dispose()
+        return tables
     path = tmp_path_factory.mktemp("template") / "template.sqlite"
     app = make_app(f"sqlite:///{path}")
     with app.app_context():
@@ -35,10 +70,27 @@ def migrated_template(tmp_path_factory):
 
 
 @pytest.fixture
-def database_path(migrated_template, tmp_path):
+def database_uri(migrated_template, tmp_path):
+    """A migrated, empty database for this test."""
+    if ON_POSTGRES:
+        engine = create_engine(TEST_DATABASE_URL)
+        with engine.begin() as connection:
+            connection.execute(text(
+                "TRUNCATE " + ", ".join(f'"{t}"' for t in migrated_template)
+                + " RESTART IDENTITY CASCADE"))
+        engine.dispose()
+        return TEST_DATABASE_URL
     path = tmp_path / "test.sqlite"
     shutil.copy(migrated_template, path)
-    return path
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def database_path(database_uri):
+    """The SQLite file of this test (tests that need it are SQLite-only)."""
+    if ON_POSTGRES:
+        pytest.skip("needs the SQLite file")
+    return database_uri.removeprefix("sqlite:///")
 
 
 def _fresh_request_globals(sender, **extra):
@@ -50,8 +102,8 @@ def _fresh_request_globals(sender, **extra):
 
 
 @pytest.fixture
-def app(database_path):
-    app = make_app(f"sqlite:///{database_path}", FROZEN_NOW=NOW)
+def app(database_uri):
+    app = make_app(database_uri, FROZEN_NOW=NOW)
     request_started.connect(_fresh_request_globals, app)
     with app.app_context():
         yield app
@@ -60,10 +112,10 @@ def app(database_path):
 
 
 @pytest.fixture
-def make_test_app(database_path):
+def make_test_app(database_uri):
     """Another app on the same database, with other settings (e.g. CSRF on)."""
     def make(**overrides):
-        return make_app(f"sqlite:///{database_path}", **{"FROZEN_NOW": NOW, **overrides})
+        return make_app(database_uri, **{"FROZEN_NOW": NOW, **overrides})
     return make
 
 

@@ -5,9 +5,10 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
 from booking.extensions import db
-from tests.conftest import make_app
+from tests.conftest import make_app, postgres_only, sqlite_only
 
 
+@sqlite_only
 def test_upgrade_on_an_empty_database_gives_the_schema_of_the_models(tmp_path):
     app = make_app(f"sqlite:///{tmp_path / 'empty.sqlite'}")
     with app.app_context():
@@ -18,6 +19,7 @@ def test_upgrade_on_an_empty_database_gives_the_schema_of_the_models(tmp_path):
         db.engine.dispose()
 
 
+@sqlite_only
 def test_upgrade_installs_the_overlap_and_audit_guards(tmp_path):
     app = make_app(f"sqlite:///{tmp_path / 'guards.sqlite'}")
     with app.app_context():
@@ -34,6 +36,7 @@ def test_upgrade_installs_the_overlap_and_audit_guards(tmp_path):
         db.engine.dispose()
 
 
+@sqlite_only
 def test_downgrade_to_nothing_and_up_again(tmp_path):
     app = make_app(f"sqlite:///{tmp_path / 'roundtrip.sqlite'}")
     with app.app_context():
@@ -43,3 +46,17 @@ def test_downgrade_to_nothing_and_up_again(tmp_path):
         upgrade()
         assert "appointment" in inspect(db.engine).get_table_names()
         db.engine.dispose()
+
+
+@postgres_only
+def test_postgres_migrations_give_the_schema_of_the_models_and_its_guards(app):
+    """The session's PostgreSQL database was built by the migrations: compare it."""
+    with db.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
+        constraints = connection.execute(text(
+            "SELECT conname FROM pg_constraint WHERE contype = 'x'")).scalars().all()
+        triggers = connection.execute(text(
+            "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")).scalars().all()
+    assert differences == []
+    assert sorted(constraints) == ["appointment_overlap", "appointment_overlap_resource"]
+    assert "audit_event_no_change" in triggers

@@ -37,6 +37,9 @@ EXPECTED = {
     "/staff/outcomes.json": {"clinician", "admin"},
     "/staff/sessions": CLINICAL,
     "/staff/courses": CLINICAL,
+    "/staff/courses/book": RECEPTION,
+    "/staff/desk": RECEPTION,
+    "/staff/waitlist": RECEPTION,
     "/staff/patients/<int:patient_id>/pain": CLINICAL,
 }
 PEOPLE = ["anonymous", "receptionist", "clinician", "admin"]

@@ -102,13 +102,13 @@ def _book_in_process(database_uri, service_id, number, start_event, results):
             results.put(f"error: {error!r}")
 
 
-def test_processes_racing_for_one_slot_give_one_booking(app, database_path, two_services):
+def test_processes_racing_for_one_slot_give_one_booking(app, database_uri, two_services):
     short, _ = two_services
     context = multiprocessing.get_context("spawn")
     start_event, results = context.Event(), context.Queue()
     workers = [
         context.Process(target=_book_in_process,
-                        args=(f"sqlite:///{database_path}", short.id, i, start_event, results))
+                        args=(database_uri, short.id, i, start_event, results))
         for i in range(4)
     ]
     for worker in workers:
