@@ -1,9 +1,16 @@
 """Clinicians: their list of appointments and the intake review.
 
     GET  /staff/clinician                          the list (?from=YYYY-MM-DD&days=N&who=mine|all)
-    GET  /staff/intakes/<appointment_id>           the intake review page (every view audited)
+    GET  /staff/intakes/<appointment_id>           the intake review page (every view audited);
+                                                   a course's session also shows the course, why
+                                                   it waits, and Confirm / Decline forms that
+                                                   post to dashboard.course_decide (sessions.py)
     POST /staff/intakes/<appointment_id>/review    mark the intake reviewed, with an optional note
     POST /staff/intakes/<appointment_id>/hit6      a HIT-6 total typed from a licensed paper form
+    GET  /staff/intakes/<appointment_id>/pain      -> the pain chart of the appointment's patient
+    GET  /staff/courses/<course_id>/intake         -> the intake review of the course's day 1
+                                                   (the two redirects let the session and course
+                                                   pages link there knowing only their own ids)
 
 Clinical roles only: a receptionist, or an admin who is not also a clinician, gets 403. The
 services (booking/intake/review.py) own the reading, the transactions and the audit events.
@@ -21,6 +28,7 @@ from wtforms import (DateField, IntegerField, SelectChoice, SelectField, StringF
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
 from ..auth.access import staff_required
+from ..courses.session_records import DECISION_NOTE_MAX
 from ..intake import review
 from . import CLINICAL, bp
 
@@ -61,6 +69,26 @@ class Hit6Form(FlaskForm):
                                                 "for example 58."))],
         render_kw={"inputmode": "numeric", "autocomplete": "off", "maxlength": 3},
         description=_l("From the licensed paper form: 36 to 78."))
+
+
+def _decision_note(field_id):
+    return TextAreaField(
+        _l("Note (optional)"),
+        [Length(max=DECISION_NOTE_MAX, message=_l("Please keep the note to %(n)d characters.",
+                                                  n=DECISION_NOTE_MAX))],
+        id=field_id, filters=[_crlf_to_lf],
+        render_kw={"rows": 3, "maxlength": DECISION_NOTE_MAX},
+        description=_l("Up to %(n)d characters. Shown to clinicians only.", n=DECISION_NOTE_MAX))
+
+
+class ConfirmCourseForm(FlaskForm):
+    """Shown on the review page; posted to dashboard.course_decide (sessions.py), which reads
+    "note" and the button's "decision" and checks them."""
+    note = _decision_note("course-confirm-note")
+
+
+class DeclineCourseForm(FlaskForm):
+    note = _decision_note("course-decline-note")
 
 
 def _private(body, status=200):
@@ -107,7 +135,9 @@ def _review_page(appointment_id, *, review_form=None, hit6_form=None, status=200
     return _private(render_template(
         "dashboard/clinician/review.html", intake=data,
         review_form=review_form or ReviewForm(formdata=None),
-        hit6_form=hit6_form or Hit6Form(formdata=None)), status)
+        hit6_form=hit6_form or Hit6Form(formdata=None),
+        confirm_form=ConfirmCourseForm(formdata=None),
+        decline_form=DeclineCourseForm(formdata=None)), status)
 
 
 @bp.route("/intakes/<int:appointment_id>")
@@ -151,3 +181,23 @@ def intake_hit6_total(appointment_id):
             return redirect(url_for(".intake_review", appointment_id=appointment_id) + "#scores",
                             303)
     return _review_page(appointment_id, hit6_form=form, status=422)
+
+
+@bp.route("/intakes/<int:appointment_id>/pain")
+@staff_required(*CLINICAL)
+def appointment_pain(appointment_id):
+    try:
+        patient_id = review.appointment_patient(appointment_id)
+    except LookupError:
+        abort(404)
+    return redirect(url_for(".patient_pain", patient_id=patient_id))
+
+
+@bp.route("/courses/<int:course_id>/intake")
+@staff_required(*CLINICAL)
+def course_intake(course_id):
+    try:
+        appointment_id = review.course_first_session(course_id)
+    except LookupError:
+        abort(404)
+    return redirect(url_for(".intake_review", appointment_id=appointment_id))

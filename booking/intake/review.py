@@ -21,8 +21,10 @@ from sqlalchemy.orm import joinedload, selectinload
 from .. import audit
 from ..database import begin_write
 from ..extensions import db
+from ..courses import services as courses
+from ..courses.session_records import COURSE_STATUS_LABELS
 from ..models import Appointment, AppointmentStatus, Intake, IntakeFlag, QuestionnaireResponse
-from ..models import StaffUser
+from ..models import Course, CourseStatus, StaffUser
 from ..timeutil import clinic_tz, utcnow
 from . import scoring, validation
 from . import services as intake_services
@@ -248,6 +250,15 @@ class ListRow:
     reviewed_by: str
     changed_since_review: bool
     flags: tuple
+    patient_id: int | None = None
+    # A session record can be kept: the service needs a resource (a chair) or is a course's.
+    session_recordable: bool = False
+    course_id: int | None = None
+    course_day: int | None = None
+    course_sessions: int | None = None
+    course_status: str = ""
+    course_status_label: str = ""
+    course_awaiting_review: bool = False
 
 
 @dataclass(frozen=True)
@@ -324,6 +335,38 @@ class Review:
     ketamine: tuple = ()         # Lines: every item
     ketamine_other: tuple = ()   # Lines: medicines, allergies, weight, height
     hit6_total: int | None = None
+    course: "CourseSection | None" = None  # the appointment is a session of a course
+
+
+@dataclass(frozen=True)
+class CourseSessionLine:
+    appointment_id: int
+    day: int | None
+    starts_at: datetime
+    ends_at: datetime
+    status: str
+    status_label: str
+    current: bool  # the appointment of this review page
+
+
+@dataclass(frozen=True)
+class CourseSection:
+    """The treatment course an appointment belongs to, on the intake review page."""
+    id: int
+    reference: str
+    status: str
+    status_label: str
+    awaiting_review: bool
+    sessions_count: int
+    day: int | None                  # this appointment's day of the course
+    sessions: tuple                  # CourseSessionLines, day order
+    first_appointment_id: int        # day 1: the course's intake is filled in for it
+    intake_here: bool                # this page is day 1's (the course's intake)
+    patient_id: int
+    reasons: tuple = ()              # why it waits for a clinician, in words (awaiting only)
+    reviewed_at: datetime | None = None
+    reviewed_by: str = ""
+    review_note: str = ""
 
 
 # --- Reading helpers ---------------------------------------------------------------------------------
@@ -462,12 +505,104 @@ def _flag_lines(intake, thresholds=None):
     return tuple(sorted(lines, key=lambda line: not line.urgent))
 
 
+# --- Treatment courses ----------------------------------------------------------------------
+
+def _course_first_session(course):
+    """Day 1 of the course: its intake is the course's (courses.needs_review reads the same)."""
+    first = next((a for a in course.appointments if a.course_day == 1), None)
+    if first is None and course.appointments:
+        first = min(course.appointments, key=lambda a: (a.course_day or 0, a.starts_at))
+    return first
+
+
+def course_wait_reasons(course):
+    """Why a course waits for a clinician's review, in words: the reading of
+    booking.courses.services.needs_review (no submitted intake, an urgent intake, a positive
+    ketamine pre-screen item), with the urgent flags and the pre-screen items named."""
+    first = _course_first_session(course)
+    intake = first.intake if first else None
+    reasons = []
+    if intake is None:
+        reasons.append(str(_l("No intake yet: the patient has not started it.")))
+    elif intake.status != "submitted":
+        reasons.append(str(_l("The intake is not submitted yet (it is in progress).")))
+    if intake is not None and intake.urgent:
+        urgent = [line.text.removeprefix(f"{URGENT}: ") for line in _flag_lines(intake)
+                  if line.urgent]
+        reasons.append(str(_l("Urgent intake: %(flags)s.", flags="; ".join(urgent)))
+                       if urgent else str(_l("Urgent intake.")))
+    if intake is not None and intake.status == "submitted":
+        items = [item for flag in intake.flags if flag.code == "ketamine_prescreen_positive"
+                 for item in (flag.details or ())]
+        if items or any(f.code == "ketamine_prescreen_positive" for f in intake.flags):
+            reasons.append(str(_l("Ketamine pre-screen answered yes: %(items)s.",
+                                  items=_join(items, KETAMINE_LABELS) or str(_l("an item")))))
+    if not reasons:
+        if courses.needs_review(course):  # a reason this page does not know how to word
+            reasons.append(str(_l("The intake needs a clinician's review before the course.")))
+        else:
+            reasons.append(str(_l("The intake no longer shows a reason to wait (the answers "
+                                  "changed), but the course still needs a clinician's "
+                                  "decision.")))
+    return tuple(reasons)
+
+
+def _course_section(appointment):
+    course = appointment.course
+    if course is None:
+        return None
+    first = _course_first_session(course)
+    awaiting = course.status == CourseStatus.AWAITING_REVIEW.value
+    sessions = tuple(
+        CourseSessionLine(
+            appointment_id=a.id, day=a.course_day, starts_at=a.starts_at, ends_at=a.ends_at,
+            status=a.status,
+            status_label=str(APPOINTMENT_STATUS_LABELS.get(a.status, a.status)),
+            current=a.id == appointment.id)
+        for a in sorted(course.appointments, key=lambda a: (a.course_day or 0, a.starts_at)))
+    return CourseSection(
+        id=course.id, reference=course.reference, status=course.status,
+        status_label=str(COURSE_STATUS_LABELS.get(course.status, course.status)),
+        awaiting_review=awaiting, sessions_count=course.sessions_count,
+        day=appointment.course_day, sessions=sessions,
+        first_appointment_id=first.id if first else appointment.id,
+        intake_here=first is None or first.id == appointment.id,
+        patient_id=course.patient_id,
+        reasons=course_wait_reasons(course) if awaiting else (),
+        reviewed_at=course.reviewed_at,
+        reviewed_by=_staff_names([course.reviewed_by_id]).get(course.reviewed_by_id, ""),
+        review_note=course.review_note or "",
+    )
+
+
+def course_first_session(course_id):
+    """The appointment id of a course's first session (where its intake is). LookupError."""
+    course = db.session.execute(
+        select(Course).where(Course.id == course_id).options(selectinload(Course.appointments))
+    ).scalar_one_or_none()
+    first = _course_first_session(course) if course is not None else None
+    if first is None:
+        raise LookupError("course")
+    return first.id
+
+
+def appointment_patient(appointment_id):
+    """The patient id of an appointment. LookupError for an unknown id."""
+    patient_id = db.session.execute(
+        select(Appointment.patient_id).where(Appointment.id == appointment_id)
+    ).scalar_one_or_none()
+    if patient_id is None:
+        raise LookupError("appointment")
+    return patient_id
+
+
 # --- The list ------------------------------------------------------------------------------------------
 
 def clinician_list(practitioner_id, first_day=None, days=DEFAULT_DAYS):
     """Appointments (not cancelled) starting on `days` local days from `first_day` (default
     today), of one practitioner or of everyone (None). Urgent intakes that are not reviewed come
-    first, then everything in time order."""
+    first, then each course awaiting a clinician's review (its first session shown), then
+    everything in time order."""
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
         raise ValueError(f"days must be 1-{MAX_DAYS}")
     first_day = first_day or _local_today()
@@ -478,7 +613,7 @@ def clinician_list(practitioner_id, first_day=None, days=DEFAULT_DAYS):
         .where(Appointment.starts_at >= range_start, Appointment.starts_at < range_end,
                Appointment.status != AppointmentStatus.CANCELLED.value)
         .options(joinedload(Appointment.patient), joinedload(Appointment.service),
-                 joinedload(Appointment.practitioner),
+                 joinedload(Appointment.practitioner), joinedload(Appointment.course),
                  selectinload(Appointment.intake).selectinload(Intake.flags))
         .order_by(Appointment.starts_at, Appointment.practitioner_id, Appointment.id)
     )
@@ -491,6 +626,7 @@ def clinician_list(practitioner_id, first_day=None, days=DEFAULT_DAYS):
     for appointment in appointments:
         intake = appointment.intake
         state = "not_started" if intake is None else intake.status
+        course = appointment.course
         rows.append(ListRow(
             appointment_id=appointment.id,
             starts_at=appointment.starts_at,
@@ -509,9 +645,32 @@ def clinician_list(practitioner_id, first_day=None, days=DEFAULT_DAYS):
             reviewed_by=names.get(intake.reviewed_by_id, "") if intake else "",
             changed_since_review=bool(intake and _changed_since_review(intake)),
             flags=_flag_lines(intake),
+            patient_id=appointment.patient_id,
+            session_recordable=bool(appointment.service.resource_kind) or course is not None,
+            course_id=appointment.course_id,
+            course_day=appointment.course_day,
+            course_sessions=course.sessions_count if course else None,
+            course_status=course.status if course else "",
+            course_status_label=str(COURSE_STATUS_LABELS.get(course.status, course.status))
+            if course else "",
+            course_awaiting_review=bool(course)
+            and course.status == CourseStatus.AWAITING_REVIEW.value,
         ))
-    rows.sort(key=lambda row: not row.needs_review)  # stable: time order within each group
-    return ClinicianList(first_day, last_day, days, tuple(rows))
+    # Urgent intakes not reviewed, then courses awaiting a review (their first row shown),
+    # then the rest; the sort is stable, so each group stays in time order.
+    lifted = set()
+
+    def group(row):
+        first_of_course = row.course_awaiting_review and row.course_id not in lifted
+        if row.course_awaiting_review:
+            lifted.add(row.course_id)
+        if row.needs_review:
+            return 0
+        return 1 if first_of_course else 2
+
+    groups = [group(row) for row in rows]  # in time order: a course's earliest row is lifted
+    order = sorted(range(len(rows)), key=lambda i: groups[i])
+    return ClinicianList(first_day, last_day, days, tuple(rows[i] for i in order))
 
 
 # --- The review page ---------------------------------------------------------------------------------
@@ -522,7 +681,10 @@ def _load(appointment_id):
             joinedload(Appointment.patient), joinedload(Appointment.service),
             joinedload(Appointment.practitioner),
             selectinload(Appointment.intake).selectinload(Intake.flags),
-            selectinload(Appointment.intake).selectinload(Intake.responses))
+            selectinload(Appointment.intake).selectinload(Intake.responses),
+            # The course (at most 7 sessions) and day 1's intake: why the course waits.
+            selectinload(Appointment.course).selectinload(Course.appointments)
+            .selectinload(Appointment.intake).selectinload(Intake.flags))
     ).scalar_one_or_none()
     if appointment is None:
         raise LookupError("appointment")
@@ -757,6 +919,7 @@ def review_data(appointment_id):
         practitioner_name=appointment.practitioner.full_name,
         patient_name=appointment.patient.full_name,
         ketamine_asked=appointment.service.needs_ketamine_prescreen,
+        course=_course_section(appointment),
     )
     if intake is None:
         return Review(state="none", patient=_patient_lines(appointment, {}), **base)
