@@ -15,7 +15,7 @@ def _int(name, default):
 
 
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")  # production refuses it
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'expio.sqlite'}"
     )
@@ -80,28 +80,73 @@ class Config:
     STAFF_IDLE_MINUTES = _int("STAFF_IDLE_MINUTES", 30)
     STAFF_SESSION_HOURS = _int("STAFF_SESSION_HOURS", 12)
 
+    # Request rate limits (Flask-Limiter). memory:// suits one process; with several workers or
+    # servers use a shared store, e.g. RATELIMIT_STORAGE_URI=redis://localhost:6379/0.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_ENABLED = os.environ.get("RATELIMIT_ENABLED", "1") == "1"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_API = os.environ.get("RATELIMIT_API", "120 per minute")
+    RATELIMIT_BOOKING = os.environ.get("RATELIMIT_BOOKING", "10 per minute; 60 per hour")
+    RATELIMIT_PRIVATE_LINKS = os.environ.get("RATELIMIT_PRIVATE_LINKS", "60 per minute")
+    HSTS_SECONDS = 0
+    ENV_NAME = "development"
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     MAX_CONTENT_LENGTH = 1024 * 1024
 
+    # Email (booking/notifications). Links in emails are built on CANONICAL_URL, never on the
+    # Host header of a request. Without MAIL_SERVER, development (MAIL_CONSOLE) prints messages
+    # to the console; anywhere else send-mail refuses to run.
+    CANONICAL_URL = os.environ.get("CANONICAL_URL", "http://127.0.0.1:5000")
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_PORT = _int("MAIL_PORT", 587)
+    # STARTTLS on a plain connection (port 587); MAIL_USE_SSL: TLS from the start (port 465).
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "true").lower() in ("1", "true", "yes")
+    MAIL_USE_SSL = os.environ.get("MAIL_USE_SSL", "false").lower() in ("1", "true", "yes")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Expio <booking@expio.ua>")
+    MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 30)  # seconds, per SMTP operation
+    # A failed message is tried again after these minutes, up to MAIL_MAX_ATTEMPTS attempts.
+    MAIL_MAX_ATTEMPTS = _int("MAIL_MAX_ATTEMPTS", 6)
+    MAIL_RETRY_MINUTES = (1, 5, 15, 60, 240)
+    # Reminders this many hours before a visit, e.g. (24, 2) for a second one.
+    REMINDER_HOURS = (24,)
+    # "Please finish your questionnaire" this many hours before, when it is not sent yet.
+    INTAKE_NUDGE_HOURS = 72
+    # Name the service in email bodies and calendar entries (off: "appointment at Expio").
+    EMAIL_NAMES_SERVICES = False
+
 
 class DevelopmentConfig(Config):
     DEBUG = True
+    # Without MAIL_SERVER, `send-mail` prints the emails instead of sending them.
+    MAIL_CONSOLE = True
 
 
 class TestingConfig(Config):
     TESTING = True
+    ENV_NAME = "testing"
+    # Rate limits have their own tests, which switch them on.
+    RATELIMIT_ENABLED = False
     # Tests point this at a per-test SQLite file; an env var lets CI run on PostgreSQL later.
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     # Most tests post forms without tokens; CSRF itself has its own tests.
     WTF_CSRF_ENABLED = False
     # Still scrypt, at a cost that keeps hundreds of test sign-ins fast (production: default).
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
+    # Never mail from tests by accident: the email tests start their own SMTP server.
+    MAIL_SERVER = None
+    MAIL_CONSOLE = True
 
 
 class ProductionConfig(Config):
+    ENV_NAME = "production"
     SESSION_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
+    HSTS_SECONDS = 31536000
+    ALLOW_SQLITE_IN_PRODUCTION = os.environ.get("ALLOW_SQLITE_IN_PRODUCTION") == "1"
 
 
 CONFIGS = {

@@ -6,7 +6,7 @@ from flask import Flask, has_request_context, request
 from config import CONFIGS, INSTANCE_DIR, DevelopmentConfig
 
 from .database import install_sqlite_behaviour
-from .extensions import babel, csrf, db, login_manager, migrate
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 PROJECT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -44,6 +44,7 @@ def create_app(config_class=None):
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = None
     babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
 
     with app.app_context():
         install_sqlite_behaviour(db.engine)
@@ -56,7 +57,9 @@ def create_app(config_class=None):
     from .dashboard import bp as dashboard_bp
     from .scheduler.api import bp as api_bp
     from .scheduler.views import bp as scheduler_bp
+    from . import security
     from .cli import register_cli
+    from .privacy_cli import register_privacy_cli
     from .templating import register_template_helpers
 
     app.register_blueprint(scheduler_bp)
@@ -64,6 +67,12 @@ def create_app(config_class=None):
     app.register_blueprint(intake_bp)
     from .courses.follow_up_views import bp as follow_up_bp
     app.register_blueprint(follow_up_bp)
+    from .notifications.views import bp as notifications_bp
+    app.register_blueprint(notifications_bp)
+    from .notifications.feed_views import bp as feeds_bp
+    app.register_blueprint(feeds_bp)
+    from .waitlist.views import bp as waitlist_bp
+    app.register_blueprint(waitlist_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # other programs call the API; no browser session, no CSRF token
     app.register_blueprint(auth_bp)
@@ -73,4 +82,6 @@ def create_app(config_class=None):
     register_error_handlers(app)
     register_template_helpers(app)
     register_cli(app)
+    register_privacy_cli(app)
+    security.install(app, limiter)
     return app

@@ -72,8 +72,11 @@ def register_cli(app):
         course's last session), each exactly once; mark finished courses completed. Prints the
         course reference and label of each new request: never its link or token."""
         from .courses.follow_ups import create_due_follow_ups
+        from .notifications.messages import queue_follow_ups
 
         created = create_due_follow_ups()
         for item in created:
             click.echo(f"{item.course_reference}  {item.label}  due {item.due_on.isoformat()}")
         click.echo(f"{len(created)} follow-up request(s) created.")
+        # One email each, with its private link (send-mail delivers them).
+        click.echo(f"{queue_follow_ups(created)} follow-up email(s) queued.")

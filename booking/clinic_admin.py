@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from . import audit
+from . import audit, waitlist
 from . import settings as clinic_settings
 from .database import begin_write
 from .extensions import db
@@ -594,6 +594,7 @@ def delete_closure(closure_id, *, actor):
         audit.record("closure.delete", object_type="closure", object_id=closure.id,
                      details={"before": _closure_snapshot(closure)}, actor=actor)
         db.session.delete(closure)
+        waitlist.closure_removed(closure)
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -1,5 +1,7 @@
 """Flask extensions, created here without an app so that any module can import them."""
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -26,3 +28,5 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+# Request rate limits; the storage is RATELIMIT_STORAGE_URI (memory, or Redis for several servers).
+limiter = Limiter(key_func=get_remote_address)

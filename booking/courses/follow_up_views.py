@@ -13,11 +13,21 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ..intake.forms import (MIDAS_ITEMS, NRS_CHOICES, NRS_HINT, IntakeForm, NumberChoiceField,
-                            Required, WholeNumberField)
+from ..extensions import limiter
+from ..intake.forms import (
+    MIDAS_ITEMS,
+    NRS_CHOICES,
+    NRS_HINT,
+    IntakeForm,
+    NumberChoiceField,
+    Required,
+    WholeNumberField,
+)
+from ..security import limit_blueprint
 from . import follow_ups
 
 bp = Blueprint("follow_up", __name__)
+limit_blueprint(limiter, bp, "RATELIMIT_PRIVATE_LINKS")
 
 CHECK_ANSWERS = _l("Please check the answers marked below.")
 

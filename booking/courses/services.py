@@ -18,6 +18,7 @@ from .. import audit
 from ..database import begin_write
 from ..extensions import db
 from ..models import Appointment, AppointmentStatus, Course, CourseStatus, Patient, Service
+from ..notifications import messages
 from ..scheduler import services as booking
 from ..scheduler.contacts import InvalidDetails
 from ..timeutil import clinic_tz, utcnow
@@ -245,6 +246,7 @@ def book_course(*, service_id, start, sessions, consent=False, patient=None, pat
                      details={"sessions": sessions, "source": source,
                               "starts": [s.start.isoformat() for s in chosen.slots]},
                      actor_label=None if for_staff else "patient")
+        messages.queue_course_confirmation(course, token)  # one email, every session
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -310,6 +312,7 @@ def cancel_rest(course_id, *, reason="", cancelled_by="patient", by_staff=False,
         audit.record("course.cancel_rest", object_type="course", object_id=course.id,
                      details={"sessions": [a.course_day for a in rest], "by": cancelled_by},
                      actor_label=None if by_staff else "patient")
+        messages.queue_course_change(course, "cancel_rest", rest)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -340,11 +343,20 @@ def move_rest(course_id, new_start, *, by_staff=False, now=None):
         chosen = _choose_start(service, len(rest), new_start, [course.practitioner], rules, now,
                                exclude_course_id=course.id)
         before = [a.starts_at.isoformat() for a in rest]
+        # The new times may overlap the old ones of sessions not yet moved (a course moved by a
+        # day onto its own days). Step aside first (a cancelled row blocks nothing, for the
+        # triggers and the exclusion constraints alike), then take the new times, in the same
+        # transaction: nobody else ever sees the sessions cancelled.
+        for appointment in rest:
+            appointment.status = AppointmentStatus.CANCELLED.value
+        db.session.flush()
         for appointment, slot in zip(rest, chosen.slots):
             _place(appointment, slot, service)
+            appointment.status = AppointmentStatus.BOOKED.value
         audit.record("course.move_rest", object_type="course", object_id=course.id,
                      details={"before": before, "after": [a.starts_at.isoformat() for a in rest]},
                      actor_label=None if by_staff else "patient")
+        messages.queue_course_change(course, "move_rest", rest)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -438,6 +450,7 @@ def decide(course_id, *, confirm, actor, note=""):
                 appointment.status = AppointmentStatus.CANCELLED.value
                 appointment.sequence += 1
                 appointment.cancelled_at, appointment.cancelled_by = now, "clinic"
+            messages.queue_course_change(course, "declined")  # its cancelled sessions
         audit.record("course.confirm" if confirm else "course.decline", object_type="course",
                      object_id=course.id, actor=actor)
         db.session.commit()

@@ -11,4 +11,7 @@ RECEPTION = ("receptionist", "admin")
 CLINICAL = ("clinician",)
 ADMIN = ("admin",)
 
-from . import admin, clinician, closures, outcomes, pain, reception, sessions  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    admin, clinician, closures, desk_courses, feeds_admin, outbox, outcomes,
+    pain, privacy_admin, reception, sessions, waitlist_admin,
+)

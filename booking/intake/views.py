@@ -20,12 +20,15 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..extensions import limiter
 from ..scheduler import services as booking
+from ..security import limit_blueprint
 from . import services as intake
 from .forms import SubmitForm, form_class, summary_of
 from .scoring import CRISIS_CONTACTS
 
 bp = Blueprint("intake", __name__)
+limit_blueprint(limiter, bp, "RATELIMIT_PRIVATE_LINKS")
 
 STEP_TITLES = {
     "about": _l("About you"),

@@ -2,7 +2,13 @@
 
 Nothing is sent here: `flask --app wsgi send-mail` delivers what is queued, so a message exists
 exactly when the change that causes it was committed.
+
+Also the staff side (the outbox page): what has not gone out, and "retry now".
 """
+from sqlalchemy import case, select, update
+
+from .. import audit
+from ..database import begin_write
 from ..extensions import db
 from ..models import OutboxMessage
 from ..timeutil import utcnow
@@ -26,3 +32,58 @@ def queue(kind, *, to_address, subject, text_body, to_name="", html_body="", lan
     )
     db.session.add(message)
     return message
+
+
+# --- Staff: what has not gone out yet (the outbox page) ------------------------------------------
+
+ATTENTION_STATUSES = ("failed", "pending", "sending")
+ATTENTION_LIMIT = 200
+
+
+class NotRetryable(Exception):
+    """The message was sent already (or is being sent): nothing to retry."""
+
+
+def needing_attention(limit=ATTENTION_LIMIT):
+    """Failed, pending and sending messages: failed first (newest first), then by when they are
+    due. Only what staff need to act: never a subject or a body. Bounded by `limit`."""
+    failed_first = case((OutboxMessage.status == "failed", 0), else_=1)
+    return db.session.execute(
+        select(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.to_address,
+               OutboxMessage.status, OutboxMessage.attempts, OutboxMessage.next_attempt_at,
+               OutboxMessage.last_error, OutboxMessage.created_at,
+               OutboxMessage.appointment_id)
+        .where(OutboxMessage.status.in_(ATTENTION_STATUSES))
+        .order_by(failed_first,
+                  case((OutboxMessage.status == "failed", OutboxMessage.created_at),
+                       else_=None).desc(),
+                  OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+    ).all()
+
+
+def retry_now(message_id, *, now=None):
+    """Make a failed or pending message due now (the next send-mail run tries it; a failed one
+    gets one more attempt). Audited. Raises LookupError or NotRetryable."""
+    now = now or utcnow()
+    try:
+        begin_write()
+        message = db.session.get(OutboxMessage, message_id)
+        if message is None:
+            raise LookupError("outbox message")
+        before = message.status
+        result = db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id,
+                   OutboxMessage.status.in_(("failed", "pending")))
+            .values(status="pending", next_attempt_at=now)
+            .execution_options(synchronize_session=False))
+        if result.rowcount != 1:
+            raise NotRetryable(before)
+        audit.record("outbox.retry", object_type="outbox_message", object_id=message_id,
+                     details={"kind": message.kind, "status_before": before,
+                              "attempts": message.attempts})
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise

@@ -9,12 +9,19 @@ from datetime import date, datetime
 from flask import Blueprint, current_app, jsonify, request, url_for
 
 from ..errors import json_error
+from ..extensions import limiter
+from ..security import booking_limit, limit_blueprint
 from ..timeutil import clinic_tz
 from . import services
 from .contacts import InvalidDetails
 from .openapi import openapi_document
 
+# The days the API accepts in /slots' 'from' and 'to' and in a booking's 'start' (the OpenAPI
+# document names them too).
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+
 bp = Blueprint("api", __name__)
+limit_blueprint(limiter, bp, "RATELIMIT_API")
 
 
 class BadParameter(Exception):
@@ -49,9 +56,13 @@ def _date_arg(name):
     if not raw:
         raise BadParameter(400, name, f"The query parameter '{name}' is required (YYYY-MM-DD).")
     try:
-        return date.fromisoformat(raw)
+        value = date.fromisoformat(raw)
     except ValueError:
         raise BadParameter(400, name, f"The query parameter '{name}' must be a date, YYYY-MM-DD.")
+    # No slot is that far away, and the calendar arithmetic around year 1 or 9999 overflows.
+    if not EARLIEST_DAY <= value <= LATEST_DAY:
+        raise BadParameter(422, name, f"'{name}' must be between {EARLIEST_DAY} and {LATEST_DAY}.")
+    return value
 
 
 def _service_or_404(service_id):
@@ -145,10 +156,14 @@ def _parse_start(raw):
         value = datetime.fromisoformat(raw)
     except ValueError:
         return None
-    return value if value.tzinfo is not None else None
+    if value.tzinfo is None:
+        return None
+    # Near year 1 or 9999 the time cannot even be converted to UTC; no slot is there anyway.
+    return value if EARLIEST_DAY <= value.date() <= LATEST_DAY else None
 
 
 @bp.post("/bookings")
+@limiter.limit(booking_limit)
 def create_booking():
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
@@ -173,6 +188,8 @@ def create_booking():
             fields[f"patient.{name}"] = "Required, as text."
     if fields:
         return json_error(422, "invalid", "The booking has errors.", fields)
+    if not 1 <= service_id <= 2**31:  # no such id, and too large a number for the database
+        return json_error(404, "not_found", "No such service can be booked online.")
 
     try:
         appointment, token = services.book(

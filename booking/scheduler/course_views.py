@@ -23,6 +23,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
 
 from ..courses import services as courses
+from ..extensions import limiter
+from ..security import booking_limit
 from ..models import AppointmentStatus, CourseStatus
 from ..timeutil import to_local
 from . import services
@@ -186,6 +188,7 @@ def _planned(service, sessions, start, practitioner):
 
 
 @bp.route("/book/<int:service_id>/course/details", methods=["GET", "POST"])
+@limiter.limit(booking_limit, methods=["POST"])
 def course_details(service_id):
     service = _course_service_or_404(service_id)
     practitioner = _chosen_practitioner_or_404(service, request.args.get("practitioner"))

@@ -1,32 +1,226 @@
 """The OpenAPI 3 description of /api/v1, served at /api/v1/openapi.json.
 
-Written by hand next to the API so a reviewer sees both at once; a test checks that every route
-of the API blueprint is described here and that the examples match real responses.
+Written by hand next to the API so a reviewer sees both at once. It is exact: every status an
+operation can answer is listed with the body it really has (errors name their `error` codes and
+the keys `fields` can carry), response objects never carry other properties, and request objects
+ignore extra properties (so they allow them). tests/scheduler/test_api.py checks that every route
+of the API blueprint is described here; tests/api/test_schemathesis.py runs Schemathesis against
+this document (examples included) and fails on a server error or a response that breaks it.
 """
 
-ERROR = {
-    "type": "object",
-    "required": ["error", "message"],
-    "properties": {
-        "error": {"type": "string", "example": "slot_taken"},
-        "message": {"type": "string"},
-        "fields": {"type": "object", "additionalProperties": {"type": "string"},
-                   "description": "Which field or parameter is wrong, and why."},
-    },
+# What the examples below assume: service 1 with practitioners 1 and 2, both working Mon-Fri
+# 10:00-19:00 Kyiv, and practitioner 1 already booked on Tuesday 2026-12-08 at 10:00.
+EXAMPLE_DAY = "2026-12-08"
+EXAMPLE_START = "2026-12-08T10:00:00+02:00"
+EXAMPLE_PATIENT = {"full_name": "Olena Kovalenko", "email": "olena@example.com",
+                   "phone": "+380501234567", "date_of_birth": "1990-05-17"}
+
+# The rule a refused time breaks (422), besides "invalid" for wrong fields.
+RULE_CODES = ["in_past", "weekend", "outside_hours", "off_grid", "too_soon", "beyond_horizon",
+              "unavailable"]
+BOOKING_FIELDS = ["service_id", "practitioner_id", "start", "consent", "patient",
+                  "patient.full_name", "patient.email", "patient.phone", "patient.date_of_birth"]
+
+TEXT = {"type": "string", "minLength": 1}
+ID = {"type": "integer", "minimum": 1}
+DATE_TIME = {"type": "string", "format": "date-time", "example": EXAMPLE_START,
+             "description": "ISO 8601 in the clinic's zone, with its UTC offset."}
+ERROR_CODES = ["bad_request", "invalid", "not_found", "slot_taken", "too_large", "throttled",
+               "method_not_allowed", "server_error", *RULE_CODES]
+
+RATE_LIMIT_HEADERS = {
+    "X-RateLimit-Limit": {
+        "description": "Requests allowed in the current window (when rate limits are on).",
+        "schema": {"type": "integer", "minimum": 0}},
+    "X-RateLimit-Remaining": {
+        "description": "Requests left in the current window.",
+        "schema": {"type": "integer", "minimum": 0}},
+    "X-RateLimit-Reset": {
+        "description": "When the window resets, in seconds since 1970-01-01 UTC.",
+        "schema": {"type": "integer", "minimum": 0}},
 }
 
 
-def _error(description):
+def _error_schema(codes, fields=(), fields_required=False, example=None):
+    """An error body {"error", "message", "fields"?} with exactly these codes and field keys.
+
+    `fields` names the keys `fields` may carry; without any, the body never has `fields`."""
+    properties = {
+        "error": {"type": "string", "enum": list(codes)},
+        "message": {**TEXT, "description": "For a person; in the request's language."},
+    }
+    if fields:
+        properties["fields"] = {
+            "type": "object",
+            "description": "Which field or parameter is wrong, and why.",
+            "properties": {name: TEXT for name in fields},
+            "additionalProperties": False,
+            "minProperties": 1,
+        }
+    schema = {
+        "type": "object",
+        "required": ["error", "message", *(["fields"] if fields_required else [])],
+        "properties": properties,
+        "additionalProperties": False,
+    }
+    if example is not None:
+        schema["example"] = example
+    return schema
+
+
+def _error(description, codes, fields=(), fields_required=False, example=None, headers=None):
+    response = {"description": description, "content": {"application/json": {
+        "schema": _error_schema(codes, fields, fields_required, example)}}}
+    response["headers"] = {**RATE_LIMIT_HEADERS, **(headers or {})}
+    return response
+
+
+def _ok(description, schema, example, headers=None):
     return {"description": description,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+            "headers": {**RATE_LIMIT_HEADERS, **(headers or {})},
+            "content": {"application/json": {"schema": schema, "example": example}}}
 
 
-def _query(name, description, schema, required=False):
-    return {"name": name, "in": "query", "required": required, "description": description,
-            "schema": schema}
+def _query(name, description, schema, required=False, example=None):
+    parameter = {"name": name, "in": "query", "required": required,
+                 "description": description, "schema": schema}
+    if example is not None:
+        parameter["example"] = example
+    return parameter
+
+
+def _bad_query(parameters):
+    return _error(
+        "A parameter is missing or not of its type, or the query holds a NUL character "
+        "(then without `fields`).",
+        ["bad_request"], fields=parameters,
+        example={"error": "bad_request",
+                 "message": f"The query parameter '{parameters[0]}' must be a whole number.",
+                 "fields": {parameters[0]:
+                            f"The query parameter '{parameters[0]}' must be a whole number."}})
+
+
+# Statuses every operation can answer.
+NUL_IN_QUERY = _error("The query holds a NUL character.", ["bad_request"],
+                      example={"error": "bad_request",
+                               "message": "The request could not be understood."})
+THROTTLED = _error(
+    "Too many requests from this address: wait `Retry-After` seconds.", ["throttled"],
+    example={"error": "throttled",
+             "message": "Too many requests. Please wait a minute and try again."},
+    headers={"Retry-After": {"description": "Seconds to wait before trying again.",
+                             "required": True, "schema": {"type": "integer", "minimum": 0}}})
+
+
+def _service_schema():
+    return {
+        "type": "object",
+        "required": ["id", "name", "description", "duration_minutes", "grid_minutes",
+                     "buffer_minutes", "practitioner_ids"],
+        "additionalProperties": False,
+        "properties": {
+            "id": ID,
+            "name": {"type": "string", "maxLength": 120},
+            "description": {"type": "string", "description": "May be empty."},
+            "duration_minutes": {"type": "integer", "minimum": 1, "maximum": 540},
+            "grid_minutes": {"type": "integer", "minimum": 1, "maximum": 540,
+                             "description": "Slots start on this grid, counted from midnight."},
+            "buffer_minutes": {"type": "integer", "minimum": 0, "maximum": 240,
+                               "description": "Kept free after each appointment."},
+            "practitioner_ids": {"type": "array", "items": ID, "uniqueItems": True,
+                                 "description": "Who offers it, ascending."},
+        },
+    }
+
+
+def _booking_request_schema(earliest, latest):
+    return {
+        "type": "object",
+        "required": ["service_id", "start", "patient", "consent"],
+        "description": "Other properties are ignored.",
+        "additionalProperties": True,
+        "properties": {
+            "service_id": {"type": "integer",
+                           "description": "A service from /services (unknown ids get 404)."},
+            "practitioner_id": {
+                "type": "integer", "nullable": True,
+                "description": "One of the service's practitioners (others get 404); leave it "
+                               "out or send null for whoever is free (the least busy that day)."},
+            "start": {"type": "string", "format": "date-time",
+                      "description": "A start from /slots, with its UTC offset (a time without "
+                                     f"one gets 422), between {earliest} and {latest}."},
+            "consent": {"type": "boolean", "enum": [True],
+                        "description": "Consent to the processing of personal data; "
+                                       "anything but true gets 422."},
+            "language": {"type": "string", "enum": ["en", "uk"], "default": "en",
+                         "description": "Of the emails; any other value is read as en."},
+            "patient": {
+                "type": "object",
+                "required": ["full_name", "email", "phone", "date_of_birth"],
+                "description": "Other properties are ignored.",
+                "additionalProperties": True,
+                "properties": {
+                    "full_name": {"type": "string", "minLength": 1, "maxLength": 120,
+                                  "pattern": r"\S",
+                                  "description": "At most 120 characters once runs of spaces "
+                                                 "are made one; no control characters."},
+                    "email": {"type": "string", "format": "email",
+                              "example": EXAMPLE_PATIENT["email"]},
+                    "phone": {"type": "string", "example": EXAMPLE_PATIENT["phone"],
+                              "description": "International, or Ukrainian without the code "
+                                             "(050 123 45 67); stored as E.164."},
+                    "date_of_birth": {"type": "string", "format": "date",
+                                      "example": EXAMPLE_PATIENT["date_of_birth"],
+                                      "description": "18 to 120 years ago."},
+                },
+            },
+        },
+    }
+
+
+def _booking_schema():
+    return {
+        "type": "object",
+        "required": ["reference", "manage_url", "start", "end", "practitioner_id"],
+        "additionalProperties": False,
+        "properties": {
+            "reference": {"type": "string", "pattern": "^EX-[ABCDEFGHJKMNPQRSTUVWXYZ2-9]{6}$",
+                          "example": "EX-7K3M9Q"},
+            "manage_url": {"type": "string", "format": "uri",
+                           "pattern": "/manage/[A-Za-z0-9_-]{43}$",
+                           "description": "Private link: show it only to the patient."},
+            "start": DATE_TIME,
+            "end": DATE_TIME,
+            "practitioner_id": ID,
+        },
+    }
+
+
+def _booking_example(**changes):
+    return {"service_id": 1, "start": EXAMPLE_START, "patient": dict(EXAMPLE_PATIENT),
+            "consent": True, "language": "uk", **changes}
 
 
 def openapi_document():
+    # The days the API accepts (api.py imports this module, so it is read here, not above).
+    from .api import EARLIEST_DAY, LATEST_DAY
+
+    slot = {"type": "object", "required": ["start", "end", "practitioner_id"],
+            "additionalProperties": False,
+            "properties": {"start": DATE_TIME, "end": DATE_TIME, "practitioner_id": ID}}
+    practitioner = {"type": "object", "required": ["id", "name", "title"],
+                    "additionalProperties": False,
+                    "properties": {"id": ID, "name": {"type": "string", "maxLength": 120},
+                                   "title": {"type": "string", "maxLength": 120,
+                                             "description": "May be empty."}}}
+    service_example = {"id": 1, "name": "First consultation", "description": "",
+                       "duration_minutes": 60, "grid_minutes": 30, "buffer_minutes": 0,
+                       "practitioner_ids": [1, 2]}
+    practitioners_example = [{"id": 1, "name": "Dr Neuro", "title": ""},
+                             {"id": 2, "name": "Dr Psych", "title": ""}]
+    service_param = {"type": "integer"}
+    date_param = {"type": "string", "format": "date"}
+    date_note = f" Between {EARLIEST_DAY} and {LATEST_DAY}, else 422."
     return {
         "openapi": "3.0.3",
         "info": {
@@ -34,108 +228,200 @@ def openapi_document():
             "version": "1",
             "description": (
                 "Book appointments at the Expio clinic (Kyiv). Opening hours Mon-Fri 10:00-19:00 "
-                "Europe/Kyiv. Times are ISO 8601 with their UTC offset. No CSRF token is needed."
+                "Europe/Kyiv. Times are ISO 8601 with their UTC offset. No CSRF token is needed.\n\n"
+                "Errors are JSON: `{\"error\": code, \"message\": text, \"fields\": {name: why}}` "
+                "(`fields` only where a field or parameter is to blame). Besides the statuses "
+                "listed per operation, a method a path does not offer gets 405 "
+                "(`method_not_allowed`), an unknown path 404 (`not_found`), and an unexpected "
+                "failure 500 (`server_error`), all in that shape. Requests are rate-limited per "
+                "address (429 `throttled`, with `Retry-After`); booking has a tighter limit."
             ),
         },
         "servers": [{"url": "/api/v1"}],
         "paths": {
             "/services": {"get": {
+                "operationId": "listServices",
                 "summary": "Services that can be booked online",
-                "responses": {"200": {"description": "The services", "content": {
-                    "application/json": {"schema": {"type": "object", "properties": {
-                        "services": {"type": "array",
-                                     "items": {"$ref": "#/components/schemas/Service"}}}}}}}},
+                "description": "Single appointments only; courses are booked at the desk.",
+                "responses": {
+                    "200": _ok("The services, in the clinic's order.", {
+                        "type": "object", "required": ["services"],
+                        "additionalProperties": False,
+                        "properties": {"services": {
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/Service"}}}},
+                        {"services": [service_example]}),
+                    "400": NUL_IN_QUERY,
+                    "429": THROTTLED,
+                },
             }},
             "/practitioners": {"get": {
+                "operationId": "listPractitioners",
                 "summary": "Practitioners, optionally only those offering a service",
-                "parameters": [_query("service", "A service id", {"type": "integer"})],
+                "parameters": [_query("service", "A service id from /services.", service_param,
+                                      example=1)],
                 "responses": {
-                    "200": {"description": "The practitioners", "content": {
-                        "application/json": {"schema": {"type": "object", "properties": {
-                            "practitioners": {"type": "array", "items": {
-                                "$ref": "#/components/schemas/Practitioner"}}}}}}},
-                    "400": _error("A parameter is malformed"),
-                    "404": _error("Unknown service"),
+                    "200": _ok("The practitioners, by id.", {
+                        "type": "object", "required": ["practitioners"],
+                        "additionalProperties": False,
+                        "properties": {"practitioners": {
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/Practitioner"}}}},
+                        {"practitioners": practitioners_example}),
+                    "400": _bad_query(["service"]),
+                    "404": _error(
+                        "No such service can be booked online.", ["invalid"],
+                        fields=["service"], fields_required=True,
+                        example={"error": "invalid",
+                                 "message": "No such service can be booked online.",
+                                 "fields": {"service": "No such service can be booked online."}}),
+                    "429": THROTTLED,
                 },
             }},
             "/slots": {"get": {
+                "operationId": "listSlots",
                 "summary": "Free slots between two dates (both inclusive, at most 62 days)",
                 "parameters": [
-                    _query("service", "A service id", {"type": "integer"}, required=True),
-                    _query("from", "First day, clinic time", {"type": "string", "format": "date"},
-                           required=True),
-                    _query("to", "Last day, clinic time", {"type": "string", "format": "date"},
-                           required=True),
-                    _query("practitioner", "Only this practitioner's slots", {"type": "integer"}),
+                    _query("service", "A service id from /services.", service_param,
+                           required=True, example=1),
+                    _query("from", "First day, clinic time (YYYY-MM-DD)." + date_note,
+                           date_param, required=True, example=EXAMPLE_DAY),
+                    _query("to", "Last day, clinic time (YYYY-MM-DD), not before `from`, at most "
+                           "62 days in all." + date_note, date_param, required=True,
+                           example=EXAMPLE_DAY),
+                    _query("practitioner", "Only this practitioner's slots (one of the "
+                           "service's practitioners).", service_param, example=2),
                 ],
                 "responses": {
-                    "200": {"description": "Free slots sorted by start", "content": {
-                        "application/json": {"schema": {"type": "object", "properties": {
-                            "timezone": {"type": "string", "example": "Europe/Kyiv"},
-                            "slots": {"type": "array",
-                                      "items": {"$ref": "#/components/schemas/Slot"}}}}}}},
-                    "400": _error("A parameter is missing or malformed"),
-                    "404": _error("Unknown service or practitioner"),
-                    "422": _error("The range is reversed or longer than 62 days"),
+                    "200": _ok("Free slots sorted by start; a time two practitioners have free "
+                               "is listed once for each.", {
+                                   "type": "object", "required": ["timezone", "slots"],
+                                   "additionalProperties": False,
+                                   "properties": {
+                                       "timezone": {"type": "string", "example": "Europe/Kyiv"},
+                                       "slots": {"type": "array",
+                                                 "items": {"$ref": "#/components/schemas/Slot"}}}},
+                               {"timezone": "Europe/Kyiv", "slots": [
+                                   {"start": "2026-12-08T10:00:00+02:00",
+                                    "end": "2026-12-08T11:00:00+02:00", "practitioner_id": 2},
+                                   {"start": "2026-12-08T10:30:00+02:00",
+                                    "end": "2026-12-08T11:30:00+02:00", "practitioner_id": 2}]}),
+                    "400": _bad_query(["service", "from", "to", "practitioner"]),
+                    "404": _error(
+                        "No such service can be booked online, or the practitioner does not "
+                        "offer it.", ["invalid"], fields=["service", "practitioner"],
+                        fields_required=True,
+                        example={"error": "invalid",
+                                 "message": "No such practitioner offers this service.",
+                                 "fields": {"practitioner":
+                                            "No such practitioner offers this service."}}),
+                    "422": _error(
+                        "`to` is before `from`, the range is longer than 62 days, or a day is "
+                        f"outside {EARLIEST_DAY}..{LATEST_DAY}.", ["invalid"],
+                        fields=["from", "to"], fields_required=True,
+                        example={"error": "invalid", "message": "'to' must not be before 'from'.",
+                                 "fields": {"to": "'to' must not be before 'from'."}}),
+                    "429": THROTTLED,
                 },
             }},
             "/bookings": {"post": {
+                "operationId": "createBooking",
                 "summary": "Book a slot",
+                "description": "The patient gets a confirmation email with the private link.",
                 "requestBody": {"required": True, "content": {"application/json": {
-                    "schema": {"$ref": "#/components/schemas/BookingRequest"}}}},
+                    "schema": {"$ref": "#/components/schemas/BookingRequest"},
+                    "examples": {
+                        "anyPractitioner": {
+                            "summary": "Whoever is free at that time (201)",
+                            "value": _booking_example()},
+                        "takenSlot": {
+                            "summary": "A time this practitioner already has booked (409)",
+                            "value": _booking_example(practitioner_id=1)},
+                        "outsideHours": {
+                            "summary": "A time outside opening hours (422 outside_hours)",
+                            "value": _booking_example(start="2026-12-08T09:30:00+02:00")},
+                    },
+                }}},
                 "responses": {
-                    "201": {"description": "Booked", "content": {"application/json": {
-                        "schema": {"$ref": "#/components/schemas/Booking"}}}},
-                    "400": _error("The body is not a JSON object"),
-                    "404": _error("Unknown service or practitioner"),
-                    "409": _error("The slot was taken (error: slot_taken)"),
-                    "422": _error("Invalid field, or a time outside opening hours, in the past, "
-                                  "off the grid or beyond the booking horizon"),
+                    "201": {
+                        "description": "Booked.",
+                        "headers": {**RATE_LIMIT_HEADERS, "Cache-Control": {
+                            "description": "The body holds a private link.", "required": True,
+                            "schema": {"type": "string", "enum": ["no-store"]}}},
+                        "content": {"application/json": {
+                            "schema": {"$ref": "#/components/schemas/Booking"},
+                            "example": {
+                                "reference": "EX-7K3M9Q",
+                                "manage_url": "https://booking.expio.ua/manage/"
+                                              "q7Zb1m4Xo0s9V3uTn8Lk2Jh6Gf5Ed4Cb3Aa2Yy1Xw0V",
+                                "start": "2026-12-08T10:00:00+02:00",
+                                "end": "2026-12-08T11:00:00+02:00",
+                                "practitioner_id": 2}}}},
+                    "400": _error(
+                        "The body is not a JSON object (or not sent as application/json).",
+                        ["bad_request"],
+                        example={"error": "bad_request", "message": "Send a JSON object "
+                                 "(Content-Type: application/json)."}),
+                    "404": _error(
+                        "No such service can be booked online, or the practitioner does not "
+                        "offer it.", ["not_found"],
+                        example={"error": "not_found",
+                                 "message": "No such service can be booked online."}),
+                    "409": _error(
+                        "The slot was taken: nobody asked for is free at that time any more.",
+                        ["slot_taken"],
+                        example={"error": "slot_taken", "message": "Sorry, that time has just "
+                                 "been taken. Please choose another."}),
+                    "413": _error("The body is larger than 1 MiB.", ["too_large"],
+                                  example={"error": "too_large",
+                                           "message": "What you sent is too large."}),
+                    "422": _error(
+                        "`invalid`: fields are missing or wrong (`fields` names each). Or the "
+                        "time breaks a clinic rule, named by `error`: `in_past`, `weekend`, "
+                        "`outside_hours`, `off_grid` (not a start /slots offers), `too_soon` "
+                        "(less than the minimum notice), `beyond_horizon` (too far ahead), "
+                        "`unavailable` (nobody asked for works then); `fields.start` says why.",
+                        ["invalid", *RULE_CODES], fields=BOOKING_FIELDS,
+                        example={"error": "outside_hours",
+                                 "message": "That time is outside the clinic's opening hours "
+                                            "(Mon-Fri 10:00-19:00).",
+                                 "fields": {"start": "That time is outside the clinic's opening "
+                                                     "hours (Mon-Fri 10:00-19:00)."}}),
+                    "429": THROTTLED,
                 },
             }},
             "/openapi.json": {"get": {
+                "operationId": "getOpenApiDocument",
                 "summary": "This document",
-                "responses": {"200": {"description": "OpenAPI 3 document"}},
+                "responses": {
+                    "200": {"description": "OpenAPI 3 document.",
+                            "headers": RATE_LIMIT_HEADERS,
+                            "content": {"application/json": {"schema": {
+                                "type": "object", "required": ["openapi", "info", "paths"],
+                                "properties": {"openapi": {"type": "string",
+                                                           "pattern": r"^3\.0\.\d+$"}}}}}},
+                    "400": NUL_IN_QUERY,
+                    "429": THROTTLED,
+                },
             }},
         },
         "components": {"schemas": {
-            "Error": ERROR,
-            "Service": {"type": "object", "properties": {
-                "id": {"type": "integer"}, "name": {"type": "string"},
-                "description": {"type": "string"}, "duration_minutes": {"type": "integer"},
-                "grid_minutes": {"type": "integer"}, "buffer_minutes": {"type": "integer"},
-                "practitioner_ids": {"type": "array", "items": {"type": "integer"}}}},
-            "Practitioner": {"type": "object", "properties": {
-                "id": {"type": "integer"}, "name": {"type": "string"},
-                "title": {"type": "string"}}},
-            "Slot": {"type": "object", "properties": {
-                "start": {"type": "string", "format": "date-time",
-                          "example": "2026-12-01T10:00:00+02:00"},
-                "end": {"type": "string", "format": "date-time"},
-                "practitioner_id": {"type": "integer"}}},
-            "BookingRequest": {"type": "object",
-                               "required": ["service_id", "start", "patient", "consent"],
-                               "properties": {
-                "service_id": {"type": "integer"},
-                "practitioner_id": {"type": "integer",
-                                    "description": "Leave out for any free practitioner"},
-                "start": {"type": "string", "format": "date-time"},
-                "consent": {"type": "boolean", "enum": [True],
-                            "description": "Consent to the processing of personal data"},
-                "language": {"type": "string", "enum": ["en", "uk"]},
-                "patient": {"type": "object",
-                            "required": ["full_name", "email", "phone", "date_of_birth"],
-                            "properties": {
-                    "full_name": {"type": "string", "maxLength": 120},
-                    "email": {"type": "string", "format": "email"},
-                    "phone": {"type": "string", "example": "+380501234567"},
-                    "date_of_birth": {"type": "string", "format": "date"}}}}},
-            "Booking": {"type": "object", "properties": {
-                "reference": {"type": "string", "example": "EX-7K3M9Q"},
-                "manage_url": {"type": "string", "format": "uri",
-                               "description": "Private link: show it only to the patient"},
-                "start": {"type": "string", "format": "date-time"},
-                "end": {"type": "string", "format": "date-time"},
-                "practitioner_id": {"type": "integer"}}},
+            "Error": {
+                "type": "object", "required": ["error", "message"],
+                "additionalProperties": False,
+                "description": "The shape of every error; each response above lists its own "
+                               "codes and the keys its `fields` can have.",
+                "properties": {
+                    "error": {"type": "string", "enum": ERROR_CODES},
+                    "message": TEXT,
+                    "fields": {"type": "object", "additionalProperties": TEXT, "minProperties": 1,
+                               "description": "Which field or parameter is wrong, and why."}},
+                "example": {"error": "slot_taken", "message": "Sorry, that time has just been "
+                            "taken. Please choose another."}},
+            "Service": _service_schema(),
+            "Practitioner": practitioner,
+            "Slot": slot,
+            "BookingRequest": _booking_request_schema(EARLIEST_DAY, LATEST_DAY),
+            "Booking": _booking_schema(),
         }},
     }

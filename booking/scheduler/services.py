@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit
+from .. import audit, waitlist
 from ..database import begin_write
 from ..extensions import db
 from ..models import (
@@ -29,6 +29,7 @@ from ..models import (
     Service,
     WorkingHours,
 )
+from ..notifications import messages
 from ..timeutil import clinic_tz, utcnow
 from . import recurrence
 from . import slots as engine
@@ -441,6 +442,7 @@ def _create_appointment(service, start, candidates, patient_for, *, now, rules, 
         audit.record("appointment.create", object_type="appointment", object_id=appointment.id,
                      details={"after": audit.appointment_snapshot(appointment), "source": source},
                      actor_label=None if source == "staff" else "patient")
+        messages.queue_confirmation(appointment, token)  # in this transaction, with the link
         db.session.commit()
     except IntegrityError:
         # The database guard caught a race the lock did not (e.g. another server on PostgreSQL).
@@ -579,6 +581,9 @@ def _cancel(appointment, reason, cancelled_by, now, actor_label):
     audit.record("appointment.cancel", object_type="appointment", object_id=appointment.id,
                  details={"before": before, "after": audit.appointment_snapshot(appointment)},
                  actor_label=actor_label)
+    waitlist.time_freed(None, appointment.practitioner_id, appointment.starts_at,
+                        appointment.blocks_until, now=now, what="a cancellation")
+    messages.queue_cancellation(appointment)  # the patient is told, whoever cancelled
     db.session.commit()
 
 
@@ -631,6 +636,10 @@ def _move(appointment, new_start, practitioner, now, rules, actor_label):
     audit.record("appointment.reschedule", object_type="appointment", object_id=appointment.id,
                  details={"before": before, "after": audit.appointment_snapshot(appointment)},
                  actor_label=actor_label)
+    waitlist.time_freed(None, before["practitioner_id"],
+                        datetime.fromisoformat(before["starts_at"]),
+                        datetime.fromisoformat(before["ends_at"]), now=now, what="a move")
+    messages.queue_moved(appointment)  # a course session's move: a course change notice
     db.session.commit()
 
 

@@ -21,6 +21,8 @@ from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 
 from ..courses import services as courses
+from ..extensions import limiter
+from ..security import booking_limit, private_link_limit
 from ..timeutil import to_local
 from . import services
 from .forms import (
@@ -177,6 +179,7 @@ def _alternatives(service, start, practitioner):
 
 
 @bp.route("/book/<int:service_id>/details", methods=["GET", "POST"])
+@limiter.limit(booking_limit, methods=["POST"])
 def details(service_id):
     service = services.get_bookable_service(service_id)
     if service is None:
@@ -266,6 +269,7 @@ def _render_manage(appointment, token, *, new=False, message=None, cancel_form=N
 
 @bp.route("/manage/<token>")
 @private_page
+@limiter.limit(private_link_limit)
 def manage(token):
     appointment = _appointment_or_404(token)
     if appointment.course_id is not None:

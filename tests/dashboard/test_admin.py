@@ -431,8 +431,8 @@ def test_a_receptionist_gets_403_on_every_admin_route_but_may_use_closures(app, 
     desk = staff_client("receptionist", email="desk@example.com")
     checked = 0
     for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith("/staff/admin"):
-            continue
+        if not rule.rule.startswith("/staff/admin") or rule.rule.startswith("/staff/admin/outbox"):
+            continue  # (the outbox of failed emails is for reception too)
         path = re.sub(r"<(int:)?[a-z_]+>", "1", rule.rule)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             assert desk.open(path, method=method, data={}).status_code == 403, (method, path)

@@ -1,0 +1,60 @@
+"""The email outbox for staff (receptionists and admins): messages that failed or are still
+waiting, with their kind, recipient, attempts and last error, and "retry now".
+
+Never shows a subject or a body: the bodies are the patient's, the page only says what to do.
+"""
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from ..auth.access import staff_required
+from ..notifications import outbox
+from . import RECEPTION, bp
+
+KIND_LABELS = {
+    "confirmation": _l("Booking confirmation"),
+    "reschedule": _l("New time"),
+    "cancellation": _l("Cancellation"),
+    "reminder": _l("Reminder"),
+    "intake_nudge": _l("Questionnaire reminder"),
+    "course_confirmation": _l("Course confirmation"),
+    "course_change": _l("Course change"),
+    "follow_up": _l("Follow-up request"),
+    "waitlist_joined": _l("Waitlist: joined"),
+    "waitlist_offer": _l("Waitlist: offer"),
+    "waitlist_gone": _l("Waitlist: offer taken"),
+}
+STATUS_LABELS = {"failed": _l("Failed"), "pending": _l("Waiting"), "sending": _l("Sending")}
+
+
+@bp.app_template_filter("outbox_kind")
+def outbox_kind(kind):
+    return KIND_LABELS.get(kind, kind)
+
+
+@bp.app_template_filter("outbox_status")
+def outbox_status(status):
+    return STATUS_LABELS.get(status, status)
+
+
+@bp.route("/admin/outbox")
+@staff_required(*RECEPTION)
+def outbox_list():
+    rows = outbox.needing_attention()
+    return render_template("dashboard/outbox/list.html", rows=rows,
+                           failed=sum(1 for row in rows if row.status == "failed"),
+                           limit=outbox.ATTENTION_LIMIT)
+
+
+@bp.route("/admin/outbox/<int:message_id>/retry", methods=["POST"])
+@staff_required(*RECEPTION)
+def outbox_retry(message_id):
+    try:
+        outbox.retry_now(message_id)
+    except LookupError:
+        abort(404)
+    except outbox.NotRetryable:
+        flash(_("That message has been sent already."), "info")
+        return redirect(url_for(".outbox_list"), 303)
+    flash(_("The message will be tried again on the next run of the mail sender."), "success")
+    return redirect(url_for(".outbox_list"), 303)

@@ -1,0 +1,784 @@
+"""Patient data rights: see what is held, export it, erase it; and purge what is past retention.
+
+- `patient_holdings(patient_id)`: the patient and counts of what is held about them (the admin's
+  privacy page shows numbers only, never a clinical value).
+- `export_patient(patient_id, actor=...)`: everything held about one patient as plain JSON-ready
+  values (times ISO 8601 with the clinic's offset), audited "patient.export" with counts.
+- `erase_patient(patient_id, actor=...)`: ONE transaction. Contact details anonymised, intake
+  and everything derived from it deleted, session records deleted, follow-up answers cleared,
+  waitlist entries deleted, unsent emails deleted and sent ones blanked, every private link
+  (appointments, course, follow-ups, waitlist offers) made unusable. Appointments and courses
+  stay (times, status, service, practitioner) so the calendar and the statistics stay true;
+  consents stay as (kind, version, given_at). Audited "patient.erase" with counts.
+- `purge(dry_run=...)` (`flask --app wsgi purge`): removes what is older than the retention
+  periods (PRIVACY_RETENTION, defaults in RETENTION_DEFAULTS), in one transaction, audited
+  "privacy.purge" with counts. It never touches the audit log (append-only) and never deletes
+  the clinical record of a treated patient: submitted intakes, session records and follow-up
+  answers of patients who came stay.
+
+Audit events carry ids and counts only: never a name, an address, an answer or a value.
+"""
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, delete, false, func, or_, select
+
+from . import audit
+from .database import begin_write
+from .extensions import db
+from .models import (
+    AcuteMedicationUse,
+    AdverseEvent,
+    Appointment,
+    AppointmentStatus,
+    Consent,
+    Course,
+    FollowUpRequest,
+    InfusionRate,
+    InfusionSession,
+    Intake,
+    IntakeFlag,
+    OutboxMessage,
+    PainRating,
+    Patient,
+    PreventiveTrial,
+    QuestionnaireResponse,
+    SignInThrottle,
+    VitalSign,
+    WaitlistEntry,
+    WaitlistOffer,
+)
+from .notifications.outbox import clean_header
+from .scheduler.services import hash_token
+from .timeutil import to_local, utcnow
+
+CONFIRM_WORD = "ERASE"
+ERASED_TEXT = "[erased]"
+ERASED_BIRTH_DATE = date(1900, 1, 1)
+EXPORT_FORMAT = "expio-patient-export/1"
+
+# Retention periods in days; config PRIVACY_RETENTION overrides any of them (None switches a
+# kind off). See `retention()`.
+RETENTION_DEFAULTS = {
+    # Emails that went out: the patient has their copy; ours is kept for questions a while.
+    "outbox_sent_days": 90,
+    # Emails that never went out: kept longer so staff can see what failed and why.
+    "outbox_failed_days": 180,
+    # Waitlist entries whose wished period ended (with their offers).
+    "waitlist_days": 90,
+    # Failed staff sign-ins (typed emails) once their window and lock are over.
+    "sign_in_throttle_days": 1,
+    # Intakes never submitted, of appointments that started this long ago.
+    "unfinished_intake_days": 365,
+    # People who booked but never came (every appointment cancelled, no session record):
+    # anonymised as by an erasure this long after their last booking activity.
+    "cancelled_unconfirmed_patient_days": 730,
+}
+
+_CHUNK = 500  # ids per IN (...) list: SQLite's variable limit
+
+
+class PrivacyError(Exception):
+    """A request that breaks a rule: `fields` holds a message per form field (422)."""
+
+    status = 422
+
+    def __init__(self, message, fields=None):
+        super().__init__(str(message))
+        self.message = str(message)
+        self.fields = {key: str(value) for key, value in (fields or {}).items()}
+
+
+# --- Small helpers --------------------------------------------------------------------------------
+
+def erased_name(patient_id):
+    return f"Erased patient #{patient_id}"
+
+
+def erased_email(patient_id):
+    return f"erased-{patient_id}@invalid"
+
+
+def is_erased(patient):
+    return patient.email == erased_email(patient.id) and patient.full_name == erased_name(
+        patient.id)
+
+
+def _dead_hash():
+    """A token hash nobody can present: the hash of a random token thrown away at once."""
+    return hash_token(secrets.token_urlsafe(32))
+
+
+def _chunks(ids):
+    ids = list(ids)
+    for start in range(0, len(ids), _CHUNK):
+        yield ids[start:start + _CHUNK]
+
+
+def _ids(statement):
+    return list(db.session.execute(statement).scalars())
+
+
+def _delete_ids(model, ids):
+    count = 0
+    for part in _chunks(ids):
+        count += db.session.execute(
+            delete(model).where(model.id.in_(part)).execution_options(synchronize_session=False)
+        ).rowcount
+    return count
+
+
+def _delete_children(model, column, parent_ids):
+    count = 0
+    for part in _chunks(parent_ids):
+        count += db.session.execute(
+            delete(model).where(column.in_(part)).execution_options(synchronize_session=False)
+        ).rowcount
+    return count
+
+
+def _count(model, *conditions):
+    return db.session.execute(select(func.count()).select_from(model).where(*conditions)
+                              ).scalar_one()
+
+
+def _instant(value):
+    """An aware instant as ISO 8601 with the clinic's offset, e.g. 2026-12-08T10:00:00+02:00."""
+    return to_local(value).isoformat(timespec="seconds") if value is not None else None
+
+
+def _plain(value):
+    """A stored value as JSON can carry it."""
+    if isinstance(value, datetime):
+        return _instant(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
+# --- What belongs to a patient ---------------------------------------------------------------------
+
+@dataclass
+class _Scope:
+    """The ids of every row about one patient, read inside the caller's transaction."""
+
+    patient: Patient
+    appointment_ids: list = field(default_factory=list)
+    course_ids: list = field(default_factory=list)
+    intake_ids: list = field(default_factory=list)
+    session_ids: list = field(default_factory=list)
+    follow_up_ids: list = field(default_factory=list)
+    waitlist_entry_ids: list = field(default_factory=list)
+    waitlist_offer_ids: list = field(default_factory=list)  # offers of those entries
+    linked_offer_ids: list = field(default_factory=list)  # other offers that booked for them
+    outbox_ids: list = field(default_factory=list)
+
+
+def _in(column, ids):
+    """column IN ids, as an always-false condition when there are none."""
+    return column.in_(ids) if ids else false()
+
+
+def _scope(patient):
+    scope = _Scope(patient)
+    pid = patient.id
+    scope.appointment_ids = _ids(select(Appointment.id).where(Appointment.patient_id == pid)
+                                 .order_by(Appointment.id))
+    scope.course_ids = _ids(select(Course.id).where(Course.patient_id == pid).order_by(Course.id))
+    scope.intake_ids = _ids(select(Intake.id).where(or_(
+        Intake.patient_id == pid, _in(Intake.appointment_id, scope.appointment_ids)))
+        .order_by(Intake.id))
+    scope.session_ids = _ids(select(InfusionSession.id).where(or_(
+        _in(InfusionSession.appointment_id, scope.appointment_ids),
+        _in(InfusionSession.course_id, scope.course_ids))).order_by(InfusionSession.id))
+    scope.follow_up_ids = _ids(select(FollowUpRequest.id).where(
+        _in(FollowUpRequest.course_id, scope.course_ids)).order_by(FollowUpRequest.id))
+
+    # Waitlist entries carry their own contact details: the patient's are those with the same
+    # email and date of birth (how a returning patient is recognised), or the entry whose offer
+    # booked one of their appointments.
+    booked_through = _ids(select(WaitlistOffer.entry_id).where(
+        _in(WaitlistOffer.appointment_id, scope.appointment_ids)))
+    scope.waitlist_entry_ids = _ids(select(WaitlistEntry.id).where(or_(
+        and_(func.lower(WaitlistEntry.email) == patient.email.lower(),
+             WaitlistEntry.date_of_birth == patient.date_of_birth),
+        _in(WaitlistEntry.id, booked_through))).order_by(WaitlistEntry.id))
+    scope.waitlist_offer_ids = _ids(select(WaitlistOffer.id).where(
+        _in(WaitlistOffer.entry_id, scope.waitlist_entry_ids)).order_by(WaitlistOffer.id))
+    scope.linked_offer_ids = _ids(select(WaitlistOffer.id).where(
+        _in(WaitlistOffer.appointment_id, scope.appointment_ids),
+        ~_in(WaitlistOffer.id, scope.waitlist_offer_ids)).order_by(WaitlistOffer.id))
+    scope.outbox_ids = _outbox_ids(scope)
+    return scope
+
+
+def _outbox_ids(scope):
+    """Emails to this patient: those about their appointments, and those addressed to them
+    that belong to no appointment (course, follow-up and waitlist emails). When someone else
+    (a family member) uses the same address, only those carrying this patient's name count."""
+    patient = scope.patient
+    entries = db.session.execute(
+        select(WaitlistEntry.email, WaitlistEntry.full_name)
+        .where(_in(WaitlistEntry.id, scope.waitlist_entry_ids))).all()
+    addresses = {patient.email.lower()} | {email.lower() for email, _name in entries}
+    names = {clean_header(patient.full_name, 120)} | {clean_header(name, 120)
+                                                      for _email, name in entries}
+    shared = set(db.session.execute(
+        select(func.lower(Patient.email))
+        .where(func.lower(Patient.email).in_(addresses), Patient.id != patient.id)).scalars())
+    shared |= set(db.session.execute(
+        select(func.lower(WaitlistEntry.email))
+        .where(func.lower(WaitlistEntry.email).in_(addresses),
+               ~_in(WaitlistEntry.id, scope.waitlist_entry_ids))).scalars())
+    own = addresses - shared
+    addressed = or_(
+        func.lower(OutboxMessage.to_address).in_(own) if own else false(),
+        and_(func.lower(OutboxMessage.to_address).in_(shared),
+             OutboxMessage.to_name.in_(names)) if shared else false(),
+    )
+    return _ids(select(OutboxMessage.id).where(or_(
+        _in(OutboxMessage.appointment_id, scope.appointment_ids),
+        and_(OutboxMessage.appointment_id.is_(None), addressed))).order_by(OutboxMessage.id))
+
+
+# --- The privacy page: counts of what is held ------------------------------------------------------
+
+@dataclass
+class Holdings:
+    patient: Patient
+    erased: bool
+    counts: dict  # kind -> number, in display order
+
+
+def patient_holdings(patient_id):
+    """The patient and how many rows of each kind are held about them, or None."""
+    patient = db.session.get(Patient, patient_id)
+    if patient is None:
+        return None
+    scope = _scope(patient)
+    counts = _counts(scope)
+    db.session.rollback()  # a read: end the transaction the queries opened
+    return Holdings(patient, is_erased(patient), counts)
+
+
+def _counts(scope):
+    intakes, sessions = scope.intake_ids, scope.session_ids
+    return {
+        "appointments": len(scope.appointment_ids),
+        "courses": len(scope.course_ids),
+        "consents": _count(Consent, Consent.patient_id == scope.patient.id),
+        "intakes": len(intakes),
+        "questionnaire_responses": _count(QuestionnaireResponse,
+                                          _in(QuestionnaireResponse.intake_id, intakes)),
+        "intake_flags": _count(IntakeFlag, _in(IntakeFlag.intake_id, intakes)),
+        "acute_medications": _count(AcuteMedicationUse,
+                                    _in(AcuteMedicationUse.intake_id, intakes)),
+        "preventive_trials": _count(PreventiveTrial, _in(PreventiveTrial.intake_id, intakes)),
+        "pain_ratings": _count(PainRating, or_(PainRating.patient_id == scope.patient.id,
+                                               _in(PainRating.intake_id, intakes))),
+        "session_records": len(sessions),
+        "vital_signs": _count(VitalSign, _in(VitalSign.session_id, sessions)),
+        "infusion_rates": _count(InfusionRate, _in(InfusionRate.session_id, sessions)),
+        "adverse_events": _count(AdverseEvent, _in(AdverseEvent.session_id, sessions)),
+        "follow_ups": len(scope.follow_up_ids),
+        "follow_ups_answered": _count(FollowUpRequest, _in(FollowUpRequest.id, scope.follow_up_ids),
+                                      FollowUpRequest.answered_at.is_not(None)),
+        "waitlist_entries": len(scope.waitlist_entry_ids),
+        "waitlist_offers": len(scope.waitlist_offer_ids),
+        "emails_unsent": _count(OutboxMessage, _in(OutboxMessage.id, scope.outbox_ids),
+                                OutboxMessage.status != "sent"),
+        "emails_sent": _count(OutboxMessage, _in(OutboxMessage.id, scope.outbox_ids),
+                              OutboxMessage.status == "sent"),
+    }
+
+
+COUNT_LABELS = {
+    "appointments": _l("Appointments"),
+    "courses": _l("Treatment courses"),
+    "consents": _l("Consents"),
+    "intakes": _l("Intake questionnaires"),
+    "questionnaire_responses": _l("Questionnaire scores"),
+    "intake_flags": _l("Intake flags"),
+    "acute_medications": _l("Acute medicines"),
+    "preventive_trials": _l("Preventive treatments tried"),
+    "pain_ratings": _l("Pain ratings"),
+    "session_records": _l("Treatment session records"),
+    "vital_signs": _l("Vital-sign readings"),
+    "infusion_rates": _l("Infusion rates"),
+    "adverse_events": _l("Adverse events"),
+    "follow_ups": _l("Follow-up requests"),
+    "follow_ups_answered": _l("Follow-ups answered"),
+    "waitlist_entries": _l("Waitlist entries"),
+    "waitlist_offers": _l("Waitlist offers"),
+    "emails_unsent": _l("Emails not sent yet"),
+    "emails_sent": _l("Emails sent"),
+}
+
+
+# --- Export ----------------------------------------------------------------------------------------
+
+def _appointment_row(appointment):
+    return {
+        "id": appointment.id,
+        "reference": appointment.reference,
+        "starts_at": _instant(appointment.starts_at),
+        "ends_at": _instant(appointment.ends_at),
+        "service": appointment.service.name,
+        "practitioner": appointment.practitioner.full_name,
+        "status": appointment.status,
+        "source": appointment.source,
+        "course_reference": appointment.course.reference if appointment.course else None,
+        "course_day": appointment.course_day,
+        "booked_at": _instant(appointment.created_at),
+        "cancelled_at": _instant(appointment.cancelled_at),
+        "cancelled_by": appointment.cancelled_by,
+        "cancel_reason": appointment.cancel_reason,
+    }
+
+
+def _course_row(course):
+    return {
+        "id": course.id,
+        "reference": course.reference,
+        "service": course.service.name,
+        "practitioner": course.practitioner.full_name,
+        "sessions": course.sessions_count,
+        "status": course.status,
+        "booked_at": _instant(course.created_at),
+        "reviewed_at": _instant(course.reviewed_at),
+        "review_note": course.review_note,
+    }
+
+
+def _intake_row(intake, references):
+    return {
+        "id": intake.id,
+        "appointment_reference": references.get(intake.appointment_id),
+        "status": intake.status,
+        "language": intake.language,
+        "urgent": intake.urgent,
+        "started_at": _instant(intake.started_at),
+        "updated_at": _instant(intake.updated_at),
+        "submitted_at": _instant(intake.submitted_at),
+        "answers": _plain(intake.answers or {}),  # {step: {question: answer}}
+        "history_flags": {
+            "chronic_migraine_criteria": intake.chronic_migraine_criteria,
+            "medication_overuse_classes": _plain(intake.medication_overuse_classes),
+            "high_acute_medication_use": intake.high_acute_medication_use,
+            "resistant_migraine_criteria": intake.resistant_migraine_criteria,
+        },
+        "scores": [{
+            "instrument": r.instrument, "version": r.version, "language": r.language,
+            "items": _plain(r.items), "total": r.total, "band": r.band,
+            "flags": _plain(r.flags), "warnings": _plain(r.warnings),
+            "loinc_total": r.loinc_total, "recorded_at": _instant(r.recorded_at),
+        } for r in intake.responses],
+        "flags": [{"code": f.code, "urgent": f.urgent, "action": f.action,
+                   "details": _plain(f.details)} for f in intake.flags],
+        "acute_medicines": [{"name": m.name, "class": m.drug_class,
+                             "days_per_month": m.days_per_month, "effect": m.effect}
+                            for m in intake.acute_medications],
+        "preventive_treatments": [{"drug": p.drug, "class": p.drug_class, "dose": p.dose,
+                                   "weeks": p.weeks, "outcome": p.outcome}
+                                  for p in intake.preventives],
+        "reviewed_at": _instant(intake.reviewed_at),
+        "review_note": intake.review_note,
+    }
+
+
+def _session_row(record, references):
+    return {
+        "id": record.id,
+        "appointment_reference": references.get(record.appointment_id),
+        "course_day": record.course_day,
+        "started_at": _instant(record.started_at),
+        "ended_at": _instant(record.ended_at),
+        "dosing_weight_kg": _plain(record.dosing_weight_kg),
+        "pain_before": record.pain_before,
+        "pain_after": record.pain_after,
+        "total_dose_mg": _plain(record.total_dose_mg),
+        "max_rate_mg_per_h": _plain(record.max_rate_mg_per_h),
+        "max_rate_mg_per_kg_h": _plain(record.max_rate_mg_per_kg_h),
+        "stopped": record.stopped,
+        "paused": record.paused,
+        "stop_reason": record.stop_reason,
+        "discharge_criteria_met": record.discharge_criteria_met,
+        "escort_present": record.escort_present,
+        "vital_sign_alert": record.alert,
+        "vital_sign_alert_reasons": _plain(record.alert_reasons),
+        "rates": [{"from_minute": r.from_minute, "mg_per_kg_h": _plain(r.mg_per_kg_h),
+                   "mg_per_h": _plain(r.mg_per_h)} for r in record.rates],
+        "vital_signs": [{"minute": v.minute, "systolic": v.systolic, "diastolic": v.diastolic,
+                         "heart_rate": v.heart_rate, "spo2": v.spo2} for v in record.vitals],
+        "adverse_events": [{"code": e.code, "severity": e.severity, "note": e.note}
+                           for e in record.adverse_events],
+        "recorded_at": _instant(record.created_at),
+    }
+
+
+def export_patient(patient_id, *, actor=None):
+    """Everything held about one patient, as a dict ready for json.dumps. Audited
+    "patient.export" (ids and counts only) in its own transaction. LookupError when unknown."""
+    try:
+        begin_write()
+        patient = db.session.get(Patient, patient_id)
+        if patient is None:
+            raise LookupError("patient")
+        scope = _scope(patient)
+        data = _export_data(scope)
+        audit.record("patient.export", object_type="patient", object_id=patient.id,
+                     details={"counts": _counts(scope)}, actor=actor)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return data
+
+
+def _rows(model, ids, *order):
+    if not ids:
+        return []
+    found = []
+    for part in _chunks(ids):
+        found.extend(db.session.execute(select(model).where(model.id.in_(part))).scalars())
+    return sorted(found, key=lambda row: tuple(getattr(row, name) or 0 for name in order))
+
+
+def _export_data(scope):
+    patient = scope.patient
+    appointments = sorted(_rows(Appointment, scope.appointment_ids),
+                          key=lambda a: (a.starts_at, a.id))
+    references = {a.id: a.reference for a in appointments}
+    intakes = _rows(Intake, scope.intake_ids, "id")
+    sessions = sorted(_rows(InfusionSession, scope.session_ids),
+                      key=lambda s: (s.started_at or s.created_at, s.id))
+    pain = db.session.execute(
+        select(PainRating).where(or_(PainRating.patient_id == patient.id,
+                                     _in(PainRating.intake_id, scope.intake_ids)))
+        .order_by(PainRating.recorded_at, PainRating.id)).scalars().all()
+    follow_ups = _rows(FollowUpRequest, scope.follow_up_ids, "id")
+    course_refs = {c.id: c.reference for c in _rows(Course, scope.course_ids)}
+    entries = _rows(WaitlistEntry, scope.waitlist_entry_ids, "id")
+    messages = _rows(OutboxMessage, scope.outbox_ids, "id")
+    return {
+        "format": EXPORT_FORMAT,
+        "exported_at": _instant(utcnow()),
+        "clinic": current_app.config["CLINIC_NAME"],
+        "patient": {
+            "id": patient.id,
+            "full_name": patient.full_name,
+            "email": patient.email,
+            "phone": patient.phone,
+            "date_of_birth": patient.date_of_birth.isoformat(),
+            "language": patient.language,
+            "first_contact_at": _instant(patient.created_at),
+        },
+        "consents": [{"kind": c.kind, "version": c.version, "given_at": _instant(c.given_at)}
+                     for c in patient.consents],
+        "appointments": [_appointment_row(a) for a in appointments],
+        "courses": [_course_row(c) for c in _rows(Course, scope.course_ids, "id")],
+        "intakes": [_intake_row(i, references) for i in intakes],
+        "pain_ratings": [{"source": r.source, "kind": r.kind, "value": r.value,
+                          "recorded_at": _instant(r.recorded_at),
+                          "intake_id": r.intake_id, "loinc": r.loinc} for r in pain],
+        "treatment_sessions": [_session_row(s, references) for s in sessions],
+        "follow_ups": [{
+            "course_reference": course_refs.get(f.course_id), "label": f.label,
+            "due_on": f.due_on.isoformat(), "answered_at": _instant(f.answered_at),
+            "pain": f.pain, "headache_days": f.headache_days, "midas": _plain(f.midas),
+        } for f in follow_ups],
+        "waitlist_entries": [{
+            "service": e.service.name,
+            "practitioner": e.practitioner.full_name if e.practitioner else None,
+            "full_name": e.full_name, "email": e.email, "phone": e.phone,
+            "date_of_birth": e.date_of_birth.isoformat(), "language": e.language,
+            "first_day": e.first_day.isoformat(), "last_day": e.last_day.isoformat(),
+            "earliest": _plain(e.earliest), "latest": _plain(e.latest),
+            "weekdays": _plain(e.weekdays), "status": e.status,
+            "joined_at": _instant(e.created_at),
+        } for e in entries],
+        "emails": [{"kind": m.kind, "to": m.to_address, "subject": m.subject,
+                    "status": m.status, "queued_at": _instant(m.created_at),
+                    "sent_at": _instant(m.sent_at)} for m in messages],
+    }
+
+
+# --- Erasure ---------------------------------------------------------------------------------------
+
+def check_confirmation(word):
+    """The admin must type the word ERASE; anything else is refused (422)."""
+    if str(word or "").strip() != CONFIRM_WORD:
+        raise PrivacyError(_l("Nothing was erased."), {
+            "confirm": _l("Please type %(word)s in capital letters to confirm.",
+                          word=CONFIRM_WORD)})
+
+
+def erase_patient(patient_id, confirm, *, actor=None):
+    """Erase one patient's personal and clinical data in ONE transaction (see the module's
+    docstring for what goes and what stays). `confirm` is what the admin typed: it must be
+    ERASE. Returns the counts (also in the audit event "patient.erase"). Raises PrivacyError
+    (422) or LookupError (404)."""
+    try:
+        begin_write()
+        patient = db.session.get(Patient, patient_id)
+        if patient is None:
+            raise LookupError("patient")
+        check_confirmation(confirm)
+        counts = _erase(patient)
+        audit.record("patient.erase", object_type="patient", object_id=patient.id,
+                     details={"counts": counts}, actor=actor)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return counts
+
+
+def _delete_intakes(intake_ids):
+    """Intakes with every row derived from them. Returns counts per kind."""
+    counts = {
+        "questionnaire_responses": _delete_children(
+            QuestionnaireResponse, QuestionnaireResponse.intake_id, intake_ids),
+        "intake_flags": _delete_children(IntakeFlag, IntakeFlag.intake_id, intake_ids),
+        "acute_medications": _delete_children(AcuteMedicationUse, AcuteMedicationUse.intake_id,
+                                              intake_ids),
+        "preventive_trials": _delete_children(PreventiveTrial, PreventiveTrial.intake_id,
+                                              intake_ids),
+        "intake_pain_ratings": _delete_children(PainRating, PainRating.intake_id, intake_ids),
+    }
+    counts["intakes"] = _delete_ids(Intake, intake_ids)
+    return counts
+
+
+def _erase(patient):
+    """The erasure itself, in the caller's transaction. Returns counts per kind."""
+    scope = _scope(patient)
+    pid = patient.id
+    counts = {}
+
+    # Clinical data: pain ratings (all sources), intakes and what was derived from them,
+    # treatment session records with their readings.
+    counts["pain_ratings"] = db.session.execute(
+        delete(PainRating).where(PainRating.patient_id == pid)
+        .execution_options(synchronize_session=False)).rowcount
+    intake_counts = _delete_intakes(scope.intake_ids)
+    counts["pain_ratings"] += intake_counts.pop("intake_pain_ratings")
+    counts.update(intake_counts)
+    counts["vital_signs"] = _delete_children(VitalSign, VitalSign.session_id, scope.session_ids)
+    counts["infusion_rates"] = _delete_children(InfusionRate, InfusionRate.session_id,
+                                                scope.session_ids)
+    counts["adverse_events"] = _delete_children(AdverseEvent, AdverseEvent.session_id,
+                                                scope.session_ids)
+    counts["session_records"] = _delete_ids(InfusionSession, scope.session_ids)
+
+    # Follow-ups: the answers go, the request stays (a course's follow-up happened or not),
+    # its link dies.
+    for row in _rows(FollowUpRequest, scope.follow_up_ids):
+        row.pain = None
+        row.headache_days = None
+        row.midas = None
+        row.token_hash = _dead_hash()
+    counts["follow_ups_cleared"] = len(scope.follow_up_ids)
+
+    # Emails: unsent ones are deleted, sent ones keep only that they were sent (and when).
+    # Collected before the waitlist rows they may be found through are deleted.
+    messages = _rows(OutboxMessage, scope.outbox_ids)
+    unsent = [m.id for m in messages if m.status != "sent"]
+    counts["emails_deleted"] = _delete_ids(OutboxMessage, unsent)
+    blanked = 0
+    for message in messages:
+        if message.status == "sent":
+            message.subject = ERASED_TEXT
+            message.text_body = ERASED_TEXT
+            message.html_body = ERASED_TEXT
+            message.ics = None
+            message.to_address = erased_email(pid)
+            message.to_name = ""
+            message.last_error = None
+            blanked += 1
+    counts["emails_blanked"] = blanked
+
+    # The waitlist: entries (contact details and wishes) and their offers go; another offer
+    # that booked one of the patient's appointments loses its link.
+    counts["waitlist_offers"] = _delete_ids(WaitlistOffer, scope.waitlist_offer_ids)
+    counts["waitlist_entries"] = _delete_ids(WaitlistEntry, scope.waitlist_entry_ids)
+    for offer in _rows(WaitlistOffer, scope.linked_offer_ids):
+        offer.token_hash = _dead_hash()
+
+    # Appointments and courses stay for the calendar and the statistics; their private links
+    # die and free text that may describe the person goes.
+    for appointment in _rows(Appointment, scope.appointment_ids):
+        appointment.manage_token_hash = _dead_hash()
+        appointment.cancel_reason = None
+    for course in _rows(Course, scope.course_ids):
+        course.manage_token_hash = _dead_hash()
+        course.review_note = None
+    counts["appointments_kept"] = len(scope.appointment_ids)
+    counts["courses_kept"] = len(scope.course_ids)
+    counts["links_revoked"] = (len(scope.appointment_ids) + len(scope.course_ids)
+                               + len(scope.follow_up_ids) + len(scope.linked_offer_ids))
+
+    # Consents hold (kind, version, given_at) only: kept as the record of what was agreed.
+    counts["consents_kept"] = _count(Consent, Consent.patient_id == pid)
+
+    patient.full_name = erased_name(pid)
+    patient.email = erased_email(pid)
+    patient.phone = ""
+    patient.date_of_birth = ERASED_BIRTH_DATE
+    db.session.flush()
+    return counts
+
+
+# --- Purge past retention --------------------------------------------------------------------------
+
+PURGE_KINDS = (
+    "outbox_sent", "outbox_failed", "waitlist_entries", "waitlist_offers", "sign_in_throttle",
+    "unfinished_intakes", "patients_anonymised",
+)
+
+
+def retention():
+    """The retention periods in days: RETENTION_DEFAULTS, overridden by config
+    PRIVACY_RETENTION (a partial dict is fine). None switches that kind of purge off."""
+    configured = current_app.config.get("PRIVACY_RETENTION", RETENTION_DEFAULTS) or {}
+    periods = {**RETENTION_DEFAULTS, **configured}
+    for key, value in periods.items():
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"PRIVACY_RETENTION[{key!r}] must be a whole number of days >= 1 "
+                             f"or None")
+    return periods
+
+
+def _cutoff(now, days):
+    return None if days is None else now - timedelta(days=days)
+
+
+@dataclass
+class PurgePlan:
+    ids: dict  # kind -> ids (patients_anonymised: patient ids)
+
+    @property
+    def counts(self):
+        return {kind: len(self.ids.get(kind, ())) for kind in PURGE_KINDS}
+
+
+def _plan(now, periods):
+    ids = {kind: [] for kind in PURGE_KINDS}
+
+    cutoff = _cutoff(now, periods["outbox_sent_days"])
+    if cutoff is not None:
+        ids["outbox_sent"] = _ids(select(OutboxMessage.id).where(
+            OutboxMessage.status == "sent",
+            func.coalesce(OutboxMessage.sent_at, OutboxMessage.created_at) < cutoff)
+            .order_by(OutboxMessage.id))
+
+    cutoff = _cutoff(now, periods["outbox_failed_days"])
+    if cutoff is not None:
+        ids["outbox_failed"] = _ids(select(OutboxMessage.id).where(
+            OutboxMessage.status == "failed", OutboxMessage.created_at < cutoff)
+            .order_by(OutboxMessage.id))
+
+    cutoff = _cutoff(now, periods["waitlist_days"])
+    if cutoff is not None:
+        # An entry has ended by the last day it wished for at the latest.
+        last_day = to_local(cutoff).date()
+        ids["waitlist_entries"] = _ids(select(WaitlistEntry.id).where(
+            WaitlistEntry.last_day < last_day).order_by(WaitlistEntry.id))
+        ids["waitlist_offers"] = _ids(select(WaitlistOffer.id).where(
+            _in(WaitlistOffer.entry_id, ids["waitlist_entries"])).order_by(WaitlistOffer.id))
+
+    cutoff = _cutoff(now, periods["sign_in_throttle_days"])
+    if cutoff is not None:
+        ids["sign_in_throttle"] = list(db.session.execute(
+            select(SignInThrottle.email).where(
+                SignInThrottle.window_started_at < cutoff,
+                or_(SignInThrottle.locked_until.is_(None), SignInThrottle.locked_until < cutoff))
+            .order_by(SignInThrottle.email)).scalars())
+
+    cutoff = _cutoff(now, periods["unfinished_intake_days"])
+    if cutoff is not None:
+        ids["unfinished_intakes"] = _ids(
+            select(Intake.id).join(Appointment, Intake.appointment_id == Appointment.id)
+            .where(Intake.status != "submitted", Intake.submitted_at.is_(None),
+                   Appointment.starts_at < cutoff).order_by(Intake.id))
+
+    cutoff = _cutoff(now, periods["cancelled_unconfirmed_patient_days"])
+    if cutoff is not None:
+        ids["patients_anonymised"] = _never_came(cutoff)
+    return PurgePlan(ids)
+
+
+def _never_came(cutoff):
+    """Patients who booked but never came: every appointment cancelled (none booked, arrived,
+    completed or missed), no treatment session record, nothing booked, started or cancelled
+    since `cutoff` (no recent waitlist entry either), created before it, not erased already."""
+    cancelled = AppointmentStatus.CANCELLED.value
+    not_cancelled = select(Appointment.id).where(Appointment.patient_id == Patient.id,
+                                                 Appointment.status != cancelled)
+    recent = select(Appointment.id).where(
+        Appointment.patient_id == Patient.id,
+        or_(Appointment.starts_at >= cutoff, Appointment.created_at >= cutoff,
+            Appointment.cancelled_at >= cutoff))
+    recent_course = select(Course.id).where(
+        Course.patient_id == Patient.id,
+        or_(Course.created_at >= cutoff, Course.status.in_(("awaiting_review", "confirmed",
+                                                            "completed"))))
+    waiting = select(WaitlistEntry.id).where(
+        func.lower(WaitlistEntry.email) == func.lower(Patient.email),
+        WaitlistEntry.date_of_birth == Patient.date_of_birth,
+        or_(WaitlistEntry.created_at >= cutoff, WaitlistEntry.last_day >= to_local(cutoff).date()))
+    treated = select(InfusionSession.id).join(
+        Appointment, InfusionSession.appointment_id == Appointment.id).where(
+        Appointment.patient_id == Patient.id)
+    return _ids(select(Patient.id).where(
+        Patient.created_at < cutoff, ~Patient.email.like("erased-%@invalid"),
+        ~not_cancelled.exists(), ~recent.exists(), ~recent_course.exists(), ~waiting.exists(),
+        ~treated.exists())
+        .order_by(Patient.id))
+
+
+def purge(*, dry_run=False, now=None):
+    """Remove what is past retention, in one transaction; or, with dry_run, only count it.
+    Returns {kind: count}. Audited "privacy.purge" (counts and periods) unless dry_run."""
+    now = now or utcnow()
+    periods = retention()
+    if dry_run:
+        try:
+            return _plan(now, periods).counts
+        finally:
+            db.session.rollback()  # a read: nothing to keep
+    try:
+        begin_write()
+        plan = _plan(now, periods)
+        counts = plan.counts
+        ids = plan.ids
+        _delete_ids(OutboxMessage, ids["outbox_sent"] + ids["outbox_failed"])
+        _delete_ids(WaitlistOffer, ids["waitlist_offers"])
+        _delete_ids(WaitlistEntry, ids["waitlist_entries"])
+        for part in _chunks(ids["sign_in_throttle"]):
+            db.session.execute(delete(SignInThrottle).where(SignInThrottle.email.in_(part))
+                               .execution_options(synchronize_session=False))
+        _delete_intakes(ids["unfinished_intakes"])
+        for patient_id in ids["patients_anonymised"]:
+            _erase(db.session.get(Patient, patient_id))
+        audit.record("privacy.purge", details={"counts": counts, "retention_days": periods},
+                     actor_label="system")
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return counts

@@ -1,0 +1,158 @@
+"""Schemathesis against the JSON API, in-process: no request it makes gets a server error, and every
+response (status, content type, headers, body) is one the OpenAPI document describes.
+
+The document's examples assume what the `clinic` fixture seeds (service 1; practitioners 1 and 2,
+Mon-Fri 10:00-19:00; practitioner 1 booked on Tuesday 2026-12-08 at 10:00 Kyiv), so the examples
+phase books (201), hits the taken slot (409) and breaks a rule (422), while the coverage and
+fuzzing phases try edge values and invalid data. Deterministic: derandomized, no example database,
+a fresh migrated database for each operation.
+"""
+import json
+
+import jsonschema_rs
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import (content_type_conformance, not_a_server_error,
+                                 response_headers_conformance, response_schema_conformance,
+                                 status_code_conformance)
+
+from booking.extensions import limiter
+from booking.scheduler.openapi import EXAMPLE_DAY, EXAMPLE_START, openapi_document
+
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
+          response_headers_conformance, response_schema_conformance]
+
+CONFIG = schemathesis.Config.from_dict({
+    "generation": {"deterministic": True, "database": "none"},
+})
+schema = schemathesis.openapi.from_dict(openapi_document(), config=CONFIG)
+
+
+@pytest.fixture
+def clinic(app, client, create_service, create_practitioner, patient_details):
+    """The data the document's examples name. Returns the app to send the requests to."""
+    consultation = create_service(name="First consultation", duration_minutes=60)
+    neurologist = create_practitioner([consultation], full_name="Dr Neuro")
+    psychiatrist = create_practitioner([consultation], full_name="Dr Psych")
+    assert (consultation.id, neurologist.id, psychiatrist.id) == (1, 1, 2)
+    booked = client.post("/api/v1/bookings", json={
+        "service_id": 1, "practitioner_id": 1, "start": EXAMPLE_START,
+        "patient": patient_details, "consent": True})
+    assert booked.status_code == 201, booked.get_json()
+    return app
+
+
+def conforms_to_the_document(method, path):
+    """A test of one operation: every generated request is answered as the document says.
+
+    One test per operation (not one `schema.parametrize()` over all of them) so that each has
+    its own pytest id and its own freshly seeded database."""
+    @schema.include(method=method, path=path).parametrize()
+    @settings(max_examples=40, deadline=None, derandomize=True, database=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                     HealthCheck.filter_too_much, HealthCheck.data_too_large])
+    def test(case, clinic):
+        r = case.call_and_validate(app=clinic, checks=CHECKS)
+        with open("/tmp/statuses.txt", "a") as f:
+            f.write(f"{case.method} {case.path} {case.query} {case.body!r} {r.status_code}\n")
+    return test
+
+
+test_services_answer_as_documented = conforms_to_the_document("GET", "/services")
+test_practitioners_answer_as_documented = conforms_to_the_document("GET", "/practitioners")
+test_slots_answer_as_documented = conforms_to_the_document("GET", "/slots")
+test_bookings_answer_as_documented = conforms_to_the_document("POST", "/bookings")
+test_the_document_answers_as_documented = conforms_to_the_document("GET", "/openapi.json")
+
+
+def test_the_booking_examples_book_hit_a_taken_slot_and_break_a_rule(clinic):
+    operation = schema["/bookings"]["POST"]
+    examples = openapi_document()["paths"]["/bookings"]["post"]["requestBody"]["content"][
+        "application/json"]["examples"]
+    statuses = {}
+    for name, example in examples.items():
+        case = operation.Case(body=example["value"], media_type="application/json")
+        response = case.call_and_validate(app=clinic, checks=CHECKS)
+        statuses[name] = (response.status_code, json.loads(response.content).get("error"))
+    assert statuses == {"anyPractitioner": (201, None), "takenSlot": (409, "slot_taken"),
+                        "outsideHours": (422, "outside_hours")}
+
+
+def test_schemathesis_reads_the_document_the_api_serves(client):
+    served = client.get("/api/v1/openapi.json").get_json()
+    assert served == json.loads(json.dumps(openapi_document()))
+    operations = {(result.ok().method.upper(), result.ok().path)
+                  for result in schema.get_all_operations()}
+    assert operations == {("GET", "/services"), ("GET", "/practitioners"), ("GET", "/slots"),
+                          ("POST", "/bookings"), ("GET", "/openapi.json")}
+
+
+# One request per operation that the clinic fixture answers without an error.
+GOOD_REQUESTS = [
+    ("GET", "/services", {}),
+    ("GET", "/practitioners", {"query": {"service": 1}}),
+    ("GET", "/slots", {"query": {"service": 1, "from": EXAMPLE_DAY, "to": EXAMPLE_DAY}}),
+    ("POST", "/bookings", {"body": openapi_document()["paths"]["/bookings"]["post"][
+        "requestBody"]["content"]["application/json"]["examples"]["anyPractitioner"]["value"],
+        "media_type": "application/json"}),
+    ("GET", "/openapi.json", {}),
+]
+
+
+def test_a_throttled_request_gets_the_documented_429_with_retry_after(make_test_app, clinic):
+    limited = make_test_app(RATELIMIT_ENABLED=True, RATELIMIT_API="1 per minute",
+                            RATELIMIT_BOOKING="1 per minute")
+    limiter.reset()  # the counters live in this process's memory storage
+    try:
+        for method, path, data in GOOD_REQUESTS:
+            case = schema[path][method].Case(**data)
+            first = case.call(app=limited)
+            case.validate_response(first, checks=CHECKS)
+            assert first.status_code in (200, 201), (method, path)
+            second = case.call(app=limited)
+            case.validate_response(second, checks=CHECKS)
+            assert second.status_code == 429, (method, path)
+            assert int(second.headers["retry-after"][0]) > 0
+    finally:
+        limiter.reset()
+
+
+def test_a_body_over_one_mebibyte_gets_the_documented_413(clinic):
+    case = schema["/bookings"]["POST"].Case(body={"padding": "x" * 1024 * 1024},
+                                            media_type="application/json")
+    response = case.call(app=clinic)
+    case.validate_response(response, checks=CHECKS)
+    assert response.status_code == 413
+
+
+def _examples(node, where=""):
+    """(where, schema, example) for every example next to a schema in the document."""
+    if isinstance(node, dict):
+        if "schema" in node:
+            if "example" in node:
+                yield where, node["schema"], node["example"]
+            for name, example in node.get("examples", {}).items():
+                yield f"{where}/examples/{name}", node["schema"], example["value"]
+        elif "example" in node and "type" in node:
+            yield where, node, node["example"]
+        for key, value in node.items():
+            yield from _examples(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _examples(value, f"{where}/{index}")
+
+
+def test_every_example_in_the_document_fits_its_schema():
+    document = openapi_document()
+    found = list(_examples(document["paths"])) + list(_examples(document["components"]))
+    assert len(found) > 20
+    wrong = {}
+    for where, schema_, example in found:
+        # Validated inside the document so that #/components/... references resolve.
+        validator = jsonschema_rs.Draft7Validator(
+            {**schema_, "components": document["components"]}, validate_formats=True)
+        errors = [error.message for error in validator.iter_errors(example)]
+        if errors:
+            wrong[where] = errors
+    assert wrong == {}
