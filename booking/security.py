@@ -84,6 +84,12 @@ def check_production_settings(config):
         problems.append("SESSION_COOKIE_HTTPONLY must be on.")
     if config.get("SESSION_COOKIE_SAMESITE") not in ("Lax", "Strict"):
         problems.append("SESSION_COOKIE_SAMESITE must be Lax or Strict.")
+    if not str(config.get("CANONICAL_URL", "")).startswith("https://") or \
+            "127.0.0.1" in str(config.get("CANONICAL_URL")):
+        problems.append("CANONICAL_URL must be the clinic's public https:// address (links in "
+                        "emails are built on it).")
+    if not config.get("MAIL_SERVER"):
+        problems.append("MAIL_SERVER must be set (confirmations and reminders go by email).")
     if str(config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite") and \
             not config.get("ALLOW_SQLITE_IN_PRODUCTION"):
         problems.append("DATABASE_URL should point at PostgreSQL in production "

@@ -79,7 +79,8 @@ def production_settings(**changes):
     settings = {key: getattr(ProductionConfig, key) for key in dir(ProductionConfig)
                 if key.isupper()}
     settings.update(SECRET_KEY="x" * 48, SQLALCHEMY_DATABASE_URI="postgresql+psycopg://db/expio",
-                    DEBUG=False)
+                    DEBUG=False, CANONICAL_URL="https://booking.expio.example",
+                    MAIL_SERVER="smtp.example")
     settings.update(changes)
     return settings
 
@@ -94,6 +95,8 @@ def test_good_production_settings_are_accepted():
     ({"DEBUG": True}, "DEBUG"),
     ({"SESSION_COOKIE_SECURE": False}, "SESSION_COOKIE_SECURE"),
     ({"SESSION_COOKIE_SAMESITE": None}, "SAMESITE"),
+    ({"CANONICAL_URL": "http://127.0.0.1:5000"}, "CANONICAL_URL"),
+    ({"MAIL_SERVER": None}, "MAIL_SERVER"),
 ])
 def test_production_refuses_to_start_with_insecure_settings(change, words):
     with pytest.raises(InsecureConfiguration, match=words):

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit
+from .. import audit, waitlist
 from ..database import begin_write
 from ..extensions import db
 from ..models import Appointment, AppointmentStatus, Course, CourseStatus, Patient, Service
@@ -313,6 +313,7 @@ def cancel_rest(course_id, *, reason="", cancelled_by="patient", by_staff=False,
                      details={"sessions": [a.course_day for a in rest], "by": cancelled_by},
                      actor_label=None if by_staff else "patient")
         messages.queue_course_change(course, "cancel_rest", rest)
+        _offer_freed(rest, now)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -343,6 +344,7 @@ def move_rest(course_id, new_start, *, by_staff=False, now=None):
         chosen = _choose_start(service, len(rest), new_start, [course.practitioner], rules, now,
                                exclude_course_id=course.id)
         before = [a.starts_at.isoformat() for a in rest]
+        freed = [(a.practitioner_id, a.starts_at, a.blocks_until) for a in rest]
         # The new times may overlap the old ones of sessions not yet moved (a course moved by a
         # day onto its own days). Step aside first (a cancelled row blocks nothing, for the
         # triggers and the exclusion constraints alike), then take the new times, in the same
@@ -357,6 +359,8 @@ def move_rest(course_id, new_start, *, by_staff=False, now=None):
                      details={"before": before, "after": [a.starts_at.isoformat() for a in rest]},
                      actor_label=None if by_staff else "patient")
         messages.queue_course_change(course, "move_rest", rest)
+        for practitioner_id, start, end in freed:
+            waitlist.time_freed(None, practitioner_id, start, end, now=now, what="a course move")
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -365,6 +369,13 @@ def move_rest(course_id, new_start, *, by_staff=False, now=None):
         db.session.rollback()
         raise
     return course
+
+
+def _offer_freed(sessions, now):
+    """Freed course sessions go to the waitlist like any freed time (inside this transaction)."""
+    for appointment in sessions:
+        waitlist.time_freed(None, appointment.practitioner_id, appointment.starts_at,
+                            appointment.blocks_until, now=now, what="a course change")
 
 
 def _place(appointment, slot, service):
@@ -446,11 +457,13 @@ def decide(course_id, *, confirm, actor, note=""):
             course.status = CourseStatus.CONFIRMED.value
         else:
             course.status = CourseStatus.DECLINED.value
-            for appointment in remaining_sessions(course, now):
+            freed = remaining_sessions(course, now)
+            for appointment in freed:
                 appointment.status = AppointmentStatus.CANCELLED.value
                 appointment.sequence += 1
                 appointment.cancelled_at, appointment.cancelled_by = now, "clinic"
             messages.queue_course_change(course, "declined")  # its cancelled sessions
+            _offer_freed(freed, now)
         audit.record("course.confirm" if confirm else "course.decline", object_type="course",
                      object_id=course.id, actor=actor)
         db.session.commit()

@@ -65,7 +65,9 @@ def email_language(language):
 
 
 def _reachable(patient):
-    return patient is not None and bool((patient.email or "").strip())
+    """A patient we can write to: an email address, and not erased (data rights)."""
+    email = (patient.email or "").strip() if patient is not None else ""
+    return bool(email) and not email.endswith("@invalid")
 
 
 @dataclass(frozen=True)

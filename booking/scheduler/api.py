@@ -6,10 +6,11 @@ parameter, unknown ids 404, a taken slot 409.
 """
 from datetime import date, datetime
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request
 
 from ..errors import json_error
 from ..extensions import limiter
+from ..notifications.messages import canonical_url
 from ..security import booking_limit, limit_blueprint
 from ..timeutil import clinic_tz
 from . import services
@@ -208,7 +209,8 @@ def create_booking():
 
     response = jsonify({
         "reference": appointment.reference,
-        "manage_url": url_for("scheduler.manage", token=token, _external=True),
+        # On the clinic's canonical address, never the Host header a client chose.
+        "manage_url": canonical_url("scheduler.manage", token=token),
         "start": _iso(appointment.starts_at),
         "end": _iso(appointment.ends_at),
         "practitioner_id": appointment.practitioner_id,

@@ -38,6 +38,9 @@ RATE_LIMIT_HEADERS = {
     "X-RateLimit-Reset": {
         "description": "When the window resets, in seconds since 1970-01-01 UTC.",
         "schema": {"type": "integer", "minimum": 0}},
+    "Retry-After": {
+        "description": "Seconds until the window resets (always sent with 429).",
+        "schema": {"type": "integer", "minimum": 0}},
 }
 
 
@@ -47,7 +50,7 @@ def _error_schema(codes, fields=(), fields_required=False, example=None):
     `fields` names the keys `fields` may carry; without any, the body never has `fields`."""
     properties = {
         "error": {"type": "string", "enum": list(codes)},
-        "message": {**TEXT, "description": "For a person; in the request's language."},
+        "message": {**TEXT, "description": "For a person to read."},
     }
     if fields:
         properties["fields"] = {
@@ -218,7 +221,7 @@ def openapi_document():
                        "practitioner_ids": [1, 2]}
     practitioners_example = [{"id": 1, "name": "Dr Neuro", "title": ""},
                              {"id": 2, "name": "Dr Psych", "title": ""}]
-    service_param = {"type": "integer"}
+    id_param = {"type": "integer"}
     date_param = {"type": "string", "format": "date"}
     date_note = f" Between {EARLIEST_DAY} and {LATEST_DAY}, else 422."
     return {
@@ -228,7 +231,8 @@ def openapi_document():
             "version": "1",
             "description": (
                 "Book appointments at the Expio clinic (Kyiv). Opening hours Mon-Fri 10:00-19:00 "
-                "Europe/Kyiv. Times are ISO 8601 with their UTC offset. No CSRF token is needed.\n\n"
+                "Europe/Kyiv. Times are ISO 8601 with their UTC offset. No CSRF token is "
+                "needed.\n\n"
                 "Errors are JSON: `{\"error\": code, \"message\": text, \"fields\": {name: why}}` "
                 "(`fields` only where a field or parameter is to blame). Besides the statuses "
                 "listed per operation, a method a path does not offer gets 405 "
@@ -242,7 +246,8 @@ def openapi_document():
             "/services": {"get": {
                 "operationId": "listServices",
                 "summary": "Services that can be booked online",
-                "description": "Single appointments only; courses are booked at the desk.",
+                "description": "Single appointments only: courses (several sessions) are not "
+                               "booked here.",
                 "responses": {
                     "200": _ok("The services, in the clinic's order.", {
                         "type": "object", "required": ["services"],
@@ -258,7 +263,7 @@ def openapi_document():
             "/practitioners": {"get": {
                 "operationId": "listPractitioners",
                 "summary": "Practitioners, optionally only those offering a service",
-                "parameters": [_query("service", "A service id from /services.", service_param,
+                "parameters": [_query("service", "A service id from /services.", id_param,
                                       example=1)],
                 "responses": {
                     "200": _ok("The practitioners, by id.", {
@@ -282,7 +287,7 @@ def openapi_document():
                 "operationId": "listSlots",
                 "summary": "Free slots between two dates (both inclusive, at most 62 days)",
                 "parameters": [
-                    _query("service", "A service id from /services.", service_param,
+                    _query("service", "A service id from /services.", id_param,
                            required=True, example=1),
                     _query("from", "First day, clinic time (YYYY-MM-DD)." + date_note,
                            date_param, required=True, example=EXAMPLE_DAY),
@@ -290,7 +295,7 @@ def openapi_document():
                            "62 days in all." + date_note, date_param, required=True,
                            example=EXAMPLE_DAY),
                     _query("practitioner", "Only this practitioner's slots (one of the "
-                           "service's practitioners).", service_param, example=2),
+                           "service's practitioners).", id_param, example=2),
                 ],
                 "responses": {
                     "200": _ok("Free slots sorted by start; a time two practitioners have free "

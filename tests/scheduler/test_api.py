@@ -299,3 +299,11 @@ def test_the_api_needs_no_csrf_token(make_test_app, clinic, patient_details):
     response = app.test_client().post("/api/v1/bookings", json=booking_body(
         clinic["consultation"], "2026-12-08T10:00:00+02:00", patient_details))
     assert response.status_code == 201
+
+
+def test_the_manage_url_uses_the_canonical_address_not_the_host_header(app, client, clinic,
+                                                                       patient_details):
+    app.config["CANONICAL_URL"] = "https://booking.expio.example"
+    response = client.post("/api/v1/bookings", headers={"Host": "evil.example"}, json=booking_body(
+        clinic["consultation"], "2026-12-08T10:00:00+02:00", patient_details))
+    assert response.get_json()["manage_url"].startswith("https://booking.expio.example/manage/")
