@@ -1,7 +1,9 @@
 """Database plumbing the services rely on: UTC timestamps and write transactions taken up front."""
+import functools
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeDecorator
 
 from .extensions import db
@@ -71,3 +73,28 @@ def install_sqlite_behaviour(engine):
     def on_begin(connection):
         immediate = connection.get_execution_options().get("sqlite_immediate")
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+# PostgreSQL: serialization failure and deadlock. The transaction did nothing; run it again.
+RETRYABLE_SQLSTATES = {"40001", "40P01"}
+RETRY_ATTEMPTS = 3
+
+
+def _sqlstate(error):
+    original = getattr(error, "orig", None)
+    return getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+
+
+def retry_on_conflict(function):
+    """Run a service's transaction again when PostgreSQL reports a serialization failure or a
+    deadlock (each attempt starts afresh; the services roll back before re-raising)."""
+    @functools.wraps(function)
+    def wrapped(*args, **kwargs):
+        for attempt in range(1, RETRY_ATTEMPTS + 1):
+            try:
+                return function(*args, **kwargs)
+            except DBAPIError as error:
+                db.session.rollback()
+                if _sqlstate(error) not in RETRYABLE_SQLSTATES or attempt == RETRY_ATTEMPTS:
+                    raise
+    return wrapped

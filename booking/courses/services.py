@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit, waitlist
-from ..database import begin_write
+from ..database import begin_write, retry_on_conflict
 from ..extensions import db
 from ..models import Appointment, AppointmentStatus, Course, CourseStatus, Patient, Service
 from ..notifications import messages
@@ -201,6 +201,7 @@ def _insert_sessions(course, chosen, service, patient_row, now, source):
         db.session.add(appointment)
 
 
+@retry_on_conflict
 def book_course(*, service_id, start, sessions, consent=False, patient=None, patient_id=None,
                 practitioner_id=None, source="online", language="uk", now=None):
     """Book every session of a course, or none. Returns (course, manage_token).
@@ -291,6 +292,7 @@ def _patient_may_change(course, now):
             _("It is too late to change this course online. Please call the clinic."))
 
 
+@retry_on_conflict
 def cancel_rest(course_id, *, reason="", cancelled_by="patient", by_staff=False, now=None):
     """Cancel every session that has not started yet, in one step."""
     now = now or utcnow()
@@ -321,6 +323,7 @@ def cancel_rest(course_id, *, reason="", cancelled_by="patient", by_staff=False,
     return course
 
 
+@retry_on_conflict
 def move_rest(course_id, new_start, *, by_staff=False, now=None):
     """Move every session not started yet to a new start (the same time on consecutive clinic
     days from there), keeping their number and order. Atomic: all move or none."""
@@ -388,6 +391,7 @@ def _place(appointment, slot, service):
     booking._hold_resource(appointment, slot.resource_id, service)
 
 
+@retry_on_conflict
 def move_session(appointment_id, new_start, *, by_staff=False, now=None):
     """Move one session to another free time that keeps the course's order: after the session
     before it and before the session after it (another day, or another time the same day)."""
@@ -444,6 +448,7 @@ def after_intake_submitted(appointment):
                      details={"by": "intake without flags"}, actor_label="system")
 
 
+@retry_on_conflict
 def decide(course_id, *, confirm, actor, note=""):
     """A clinician confirms a held course, or declines it (which frees every session)."""
     now = utcnow()

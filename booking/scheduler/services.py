@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit, waitlist
-from ..database import begin_write
+from ..database import begin_write, retry_on_conflict
 from ..extensions import db
 from ..models import (
     Appointment,
@@ -413,6 +413,7 @@ def _validated_details(patient, consent, start, now):
     return details
 
 
+@retry_on_conflict
 def _create_appointment(service, start, candidates, patient_for, *, now, rules, source,
                         consent_kind=None):
     """The atomic step every booking door shares: under the write lock, check that `start` is
@@ -587,6 +588,7 @@ def _cancel(appointment, reason, cancelled_by, now, actor_label):
     db.session.commit()
 
 
+@retry_on_conflict
 def cancel_by_patient(appointment_id, reason="", *, now=None):
     now = now or utcnow()
     try:
@@ -598,6 +600,7 @@ def cancel_by_patient(appointment_id, reason="", *, now=None):
     return appointment
 
 
+@retry_on_conflict
 def cancel_by_staff(appointment_id, reason="", *, cancelled_by="clinic", now=None):
     """Reception cancels at any time, saying who asked (the patient, or the clinic)."""
     if cancelled_by not in ("patient", "clinic"):
@@ -643,6 +646,7 @@ def _move(appointment, new_start, practitioner, now, rules, actor_label):
     db.session.commit()
 
 
+@retry_on_conflict
 def reschedule_by_patient(appointment_id, new_start, *, now=None):
     """Move a booking to another free time of the same practitioner, in one step."""
     now = now or utcnow()
@@ -658,6 +662,7 @@ def reschedule_by_patient(appointment_id, new_start, *, now=None):
     return appointment
 
 
+@retry_on_conflict
 def reschedule_by_staff(appointment_id, new_start, *, practitioner_id=None, now=None):
     """Reception moves a booked appointment, to another practitioner too if they offer it.
 
@@ -703,6 +708,7 @@ STATUS_MOVES = {
 }
 
 
+@retry_on_conflict
 def set_status(appointment_id, status):
     """Mark arrival, completion or a no-show (reception). Cancelling has its own functions."""
     try:
