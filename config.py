@@ -65,9 +65,11 @@ class Config:
     # Ask MIDAS again at follow-up.
     FOLLOW_UP_MIDAS = True
 
-    # Languages: English text now; Ukrainian catalogues arrive with the languages issue.
+    # Languages (README, "Languages"): Ukrainian by default, English on request (?lang=en, the
+    # "lang" cookie, or the browser's Accept-Language). Catalogues: translations/<lang>/.
     LANGUAGES = ("en", "uk")
-    BABEL_DEFAULT_LOCALE = os.environ.get("BABEL_DEFAULT_LOCALE", "en")
+    BABEL_DEFAULT_LOCALE = os.environ.get("BABEL_DEFAULT_LOCALE", "uk")
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
     # Flask-Babel shows every aware instant in the clinic's zone.
     BABEL_DEFAULT_TIMEZONE = CLINIC_TZ
 
@@ -89,6 +91,9 @@ class Config:
     RATELIMIT_BOOKING = os.environ.get("RATELIMIT_BOOKING", "10 per minute; 60 per hour")
     RATELIMIT_PRIVATE_LINKS = os.environ.get("RATELIMIT_PRIVATE_LINKS", "60 per minute")
     HSTS_SECONDS = 0
+    # Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted
+    # (0: none, the app is reached directly).
+    PROXY_FIX_X_FOR = _int("PROXY_FIX_X_FOR", 0)
     ENV_NAME = "development"
 
     SESSION_COOKIE_HTTPONLY = True
@@ -139,6 +144,8 @@ class TestingConfig(Config):
     # Never mail from tests by accident: the email tests start their own SMTP server.
     MAIL_SERVER = None
     MAIL_CONSOLE = True
+    # Most tests assert the English text; tests/test_i18n.py checks the Ukrainian pages.
+    BABEL_DEFAULT_LOCALE = "en"
 
 
 class ProductionConfig(Config):

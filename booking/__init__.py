@@ -34,6 +34,13 @@ def create_app(config_class=None):
         static_folder=os.path.join(PROJECT_DIR, "static"),
     )
     app.config.from_object(config_class)
+    if app.config.get("PROXY_FIX_X_FOR"):
+        # Behind a reverse proxy: trust its X-Forwarded-For/-Proto (that many hops), so rate
+        # limits and the audit log see the patient's address, not the proxy's.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["PROXY_FIX_X_FOR"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     os.makedirs(app.instance_path, exist_ok=True)
 
     db.init_app(app)

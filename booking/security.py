@@ -26,12 +26,10 @@ class RedactTokensFilter(logging.Filter):
     """Access logs name paths; private links must not end up in them."""
 
     def filter(self, record):
-        if isinstance(record.msg, str):
-            record.msg = redact_tokens(record.msg)
-        if record.args:
-            record.args = tuple(redact_tokens(a) if isinstance(a, str) else a
-                                for a in (record.args if isinstance(record.args, tuple)
-                                          else (record.args,)))
+        # Render the line first (gunicorn passes a dict of values, werkzeug a tuple), then
+        # redact the finished text.
+        record.msg = redact_tokens(record.getMessage())
+        record.args = ()
         return True
 
 

@@ -134,3 +134,30 @@ def test_booking_posts_are_rate_limited(make_test_app, create_service, create_pr
             "patient": dict(PATIENT), "consent": True}
     statuses = [client.post("/api/v1/bookings", json=body).status_code for _ in range(3)]
     assert statuses == [201, 409, 429]
+
+
+def test_gunicorn_style_access_lines_are_redacted_too():
+    from booking.security import RedactTokensFilter
+
+    record = logging.LogRecord("gunicorn.access", logging.INFO, __file__, 1,
+                               '%(h)s "%(r)s" %(s)s', ({"h": "1.2.3.4", "r": "GET /manage/abc HTTP/1.1",
+                                                        "s": "200"},), None)
+    RedactTokensFilter().filter(record)
+    assert record.getMessage() == '1.2.3.4 "GET /manage/[token] HTTP/1.1" 200'
+
+
+def test_behind_a_proxy_the_patients_address_is_used(make_test_app):
+    """With PROXY_FIX_X_FOR=1 the audit log records the address the proxy forwarded."""
+    from sqlalchemy import select
+
+    from booking.extensions import db
+    from booking.models import AuditEvent
+
+    app = make_test_app(PROXY_FIX_X_FOR=1)
+    app.test_client().post("/staff/sign-in", data={"email": "x@example.com", "password": "wrong one"},
+                           headers={"X-Forwarded-For": "203.0.113.7"},
+                           environ_base={"REMOTE_ADDR": "10.0.0.1"})
+    db.session.rollback()
+    event = db.session.execute(select(AuditEvent).where(
+        AuditEvent.action == "sign_in.failure")).scalar_one()
+    assert event.ip == "203.0.113.7"

@@ -11,6 +11,7 @@ Everything is bounded in time: gunicorn must answer within STARTUP_SECONDS, each
 REQUEST_SECONDS, and it is stopped (SIGTERM, then SIGKILL) whatever happens.
 """
 import http.client
+import json
 import os
 import re
 import signal
@@ -152,8 +153,6 @@ def race(port, calls):
 
 
 def booking_call(service_id, practitioner_id, start, number):
-    import json
-
     body = {"service_id": service_id, "practitioner_id": practitioner_id, "start": start,
             "consent": True,
             "patient": {"full_name": f"Racer {number}", "email": f"racer{number}@example.com",
@@ -254,6 +253,8 @@ def test_gunicorn_workers_racing_on_postgresql_give_one_winner_per_race(clinic, 
     assert sorted(a.course_day for a in course.appointments) == [1, 2, 3]
     assert count(Appointment, Appointment.course_id.is_not(None),
                  Appointment.course_id != course.id) == 0
+    assert count(Course, ~Course.id.in_(
+        select(Appointment.course_id).where(Appointment.course_id.is_not(None)))) == 0
     assert count(Patient) == 3  # the three winners
     assert count(Patient, ~Patient.id.in_(select(Appointment.patient_id))) == 0
     assert count(Consent) == 3
