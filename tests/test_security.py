@@ -146,15 +146,15 @@ def test_gunicorn_style_access_lines_are_redacted_too():
     assert record.getMessage() == '1.2.3.4 "GET /manage/[token] HTTP/1.1" 200'
 
 
-def test_behind_a_proxy_the_patients_address_is_used(make_test_app):
+def test_behind_a_proxy_the_patients_address_is_used(app, make_test_app):
     """With PROXY_FIX_X_FOR=1 the audit log records the address the proxy forwarded."""
     from sqlalchemy import select
 
     from booking.extensions import db
     from booking.models import AuditEvent
 
-    app = make_test_app(PROXY_FIX_X_FOR=1)
-    app.test_client().post("/staff/sign-in", data={"email": "x@example.com", "password": "wrong one"},
+    behind_proxy = make_test_app(PROXY_FIX_X_FOR=1)
+    behind_proxy.test_client().post("/staff/sign-in", data={"email": "x@example.com", "password": "wrong one"},
                            headers={"X-Forwarded-For": "203.0.113.7"},
                            environ_base={"REMOTE_ADDR": "10.0.0.1"})
     db.session.rollback()
