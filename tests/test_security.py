@@ -161,3 +161,26 @@ def test_behind_a_proxy_the_patients_address_is_used(app, make_test_app):
     event = db.session.execute(select(AuditEvent).where(
         AuditEvent.action == "sign_in.failure")).scalar_one()
     assert event.ip == "203.0.113.7"
+
+
+def test_forms_need_their_csrf_token(make_test_app, create_service, create_practitioner):
+    """With CSRF on (as in production), a state-changing form without its token is refused."""
+    service = create_service()
+    create_practitioner([service])
+    client = make_test_app(WTF_CSRF_ENABLED=True).test_client()
+    booking_form = client.post(f"/book/{service.id}/details?start=2026-12-08T10:00:00%2B02:00"
+                               "&practitioner=any", data={**PATIENT, "consent": "y"})
+    assert booking_form.status_code == 400
+    assert client.post("/staff/sign-in", data={"email": "a@example.com",
+                                               "password": "whatever it is"}).status_code == 400
+    # The same form with the token from the page goes through.
+    page = client.get(f"/book/{service.id}/details?start=2026-12-08T10:00:00%2B02:00"
+                      "&practitioner=any").get_data(as_text=True)
+    import re
+
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or \
+        re.search(r'name="csrf_token" value="([^"]+)"', page)
+    booked = client.post(f"/book/{service.id}/details?start=2026-12-08T10:00:00%2B02:00"
+                         "&practitioner=any",
+                         data={**PATIENT, "consent": "y", "csrf_token": token.group(1)})
+    assert booked.status_code == 303
