@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test install install-dev db demo clean
+.PHONY: run test install install-dev db demo clean \
+        messages-extract messages-update messages-compile e2e-tools
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,11 +29,41 @@ db: install
 demo: db
 	$(FLASK) seed-demo
 
-run: demo
+run: demo messages-compile
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-test: install-dev
+test: install-dev messages-compile e2e-tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The browser tests' tools (tests/e2e: axe-core, vnu.jar) from npm, when node is here. Without
+# them (or without Chromium) those tests skip with the reason, except in CI, where they fail.
+E2E_TOOLS := tests/e2e/node_modules/.package-lock.json
+e2e-tools: $(if $(shell command -v npm),$(E2E_TOOLS))
+$(E2E_TOOLS): tests/e2e/package.json tests/e2e/package-lock.json
+	npm ci --prefix tests/e2e --ignore-scripts --no-audit --no-fund
+
+# Languages (README, "Languages"). The .po catalogues are committed; the .mo files are built
+# from them (git ignores them). After changing user-facing text:
+#   make messages-extract messages-update   then translate the new entries in the .po files
+#   make messages-compile                    (run and test do this themselves)
+PYBABEL := $(BIN)/pybabel
+POT := translations/messages.pot
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
+
+messages-extract: install
+	mkdir -p translations
+	$(PYBABEL) extract --mapping-file babel.cfg --keywords _l --keywords lazy_gettext \
+	  --keywords lazy_ngettext:1,2 --add-comments TRANSLATORS: --sort-by-file \
+	  --project "Expio booking" --copyright-holder Expio --msgid-bugs-address booking@expio.ua \
+	  --output-file $(POT) .
+
+messages-update: install
+	$(PYBABEL) update --input-file $(POT) --output-dir translations
+
+messages-compile: $(MO_FILES)
+
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po | $(VENV)/.installed
+	$(PYBABEL) compile --directory translations --locale $* --statistics
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite .pytest_cache

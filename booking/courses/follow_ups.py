@@ -288,7 +288,7 @@ def answer(request_id, answers, *, language="en", now=None):
     if midas:
         score = scoring.score_midas(*(clean[key] for key in MIDAS_KEYS))
         stored_midas = {
-            "instrument": "midas", "version": score.version, "language": language,
+            "instrument": "midas", "version": score.version, "language": "en",  # asked in English
             "answers": {key: clean[key] for key in MIDAS_KEYS},
             "total": score.total, "band": score.band, "warnings": list(score.warnings),
         }

@@ -303,7 +303,10 @@ def _derive(intake, now):
         typed_hit6 = []
     intake.responses = typed_hit6 + [
         QuestionnaireResponse(
-            instrument=score.instrument, version=score.version, language=intake.language,
+            instrument=score.instrument, version=score.version,
+            # The language the questions were SHOWN in: MIDAS has no official Ukrainian
+            # version, so it is always asked in English.
+            language="en" if score.instrument == "midas" else intake.language,
             items=list(score.items), total=score.total, band=score.band, flags=list(score.flags),
             warnings=list(score.warnings), recorded_at=now,
             loinc_total=scoring.INSTRUMENTS[score.instrument]["loinc"].get("total"),

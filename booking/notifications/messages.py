@@ -24,7 +24,7 @@ from datetime import timedelta
 
 from babel.dates import format_date as babel_format_date
 from flask import current_app, render_template
-from flask_babel import force_locale, get_locale
+from flask_babel import gettext, force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -118,8 +118,8 @@ def _clinic():
     """The clinic as emails show it. Emails sign with the short name ("Expio"): the full name
     names the clinic's therapies, which is health data on a lock screen."""
     config = current_app.config
-    return {"name": config["CLINIC_NAME"], "short_name": config["CLINIC_SHORT_NAME"],
-            "address": config["CLINIC_ADDRESS"], "phone": config["CLINIC_PHONE"],
+    return {"name": gettext(config["CLINIC_NAME"]), "short_name": config["CLINIC_SHORT_NAME"],
+            "address": gettext(config["CLINIC_ADDRESS"]), "phone": config["CLINIC_PHONE"],
             "opens": config["CLINIC_OPENS"], "closes": config["CLINIC_CLOSES"]}
 
 

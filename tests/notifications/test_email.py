@@ -149,7 +149,7 @@ def test_changes_made_by_reception_notify_the_patient_too(
     confirmation, moved, cancelled = smtp_server.received
     assert f"/manage/{token}" in confirmation.text  # desk bookings get the link too
     assert "середа, 9 грудня 2026" in moved.text  # desk bookings: Ukrainian by default
-    assert "the clinic had to cancel your appointment" in cancelled.text
+    assert "клініці Expio довелося скасувати Ваш прийом" in cancelled.text
     assert "Doctor ill" not in cancelled.everything
 
 

@@ -210,8 +210,9 @@ def test_the_questionnaire_nudge_comes_72_hours_before_only_when_not_submitted(
     assert sorted(row.appointment_id for row in nudges) == [waiting.id, started.id]
     runner.invoke(args=["send-mail"])
     nudge = smtp_server.received[-1]
-    assert nudge.email["Subject"] == "Please fill in your questionnaire before your visit to Expio"
-    assert "through the link in your confirmation email" in nudge.text
+    # Desk-created patients write in Ukrainian by default.
+    assert nudge.email["Subject"] == "Будь ласка, заповніть анкету перед візитом до клініки Expio"
+    assert "за посиланням у листі-підтвердженні" in nudge.text
     assert "/manage/" not in nudge.everything
 
 
