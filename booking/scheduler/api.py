@@ -7,6 +7,7 @@ parameter, unknown ids 404, a taken slot 409.
 from datetime import date, datetime
 
 from flask import Blueprint, current_app, jsonify, request
+from flask_babel import get_locale
 
 from ..errors import json_error
 from ..extensions import limiter
@@ -144,7 +145,9 @@ def list_slots():
     return jsonify({
         "timezone": current_app.config["CLINIC_TZ"],
         "slots": [
-            {"start": _iso(s.start), "end": _iso(s.end), "practitioner_id": s.practitioner_id}
+            # The engine already gives each slot in the clinic's zone: no second conversion.
+            {"start": s.start.isoformat(), "end": s.end.isoformat(),
+             "practitioner_id": s.practitioner_id}
             for s in slots
         ],
     })
@@ -161,6 +164,12 @@ def _parse_start(raw):
         return None
     # Near year 1 or 9999 the time cannot even be converted to UTC; no slot is there anyway.
     return value if EARLIEST_DAY <= value.date() <= LATEST_DAY else None
+
+
+def _language(asked):
+    """The patient's language: the body's "language" when it is one we write in, else the
+    request's (Accept-Language, Russian read as Ukrainian), else the default, Ukrainian."""
+    return asked if asked in current_app.config["LANGUAGES"] else str(get_locale())
 
 
 @bp.post("/bookings")
@@ -196,7 +205,7 @@ def create_booking():
         appointment, token = services.book(
             service_id=service_id, practitioner_id=practitioner_id, start=start,
             patient=patient, consent=body.get("consent"), source="api",
-            language=body.get("language") if body.get("language") in ("en", "uk") else "en",
+            language=_language(body.get("language")),
         )
     except LookupError as missing:
         return json_error(404, "not_found", f"No such {missing.args[0]} can be booked online.")

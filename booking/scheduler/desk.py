@@ -177,11 +177,8 @@ def _appointments_in(first_day, last_day, practitioner_ids=None):
     return db.session.execute(query).scalars().all()
 
 
-def _works(hours, day, row_start, row_end):
-    tz = clinic_tz()
-    local_start = row_start.astimezone(tz).time()
-    local_end = row_end.astimezone(tz).time()
-    return any(h.weekday == day.weekday() and h.start_time <= local_start
+def _works(hours, weekday, local_start, local_end):
+    return any(h.weekday == weekday and h.start_time <= local_start
                and (local_end <= h.end_time or local_end == time(0)) for h in hours)
 
 
@@ -189,6 +186,7 @@ def _board(first_day, last_day, practitioners, *, by_practitioner, now=None):
     """Build the board. `by_practitioner`: one column per practitioner of a single day (the day
     view); otherwise one column per day, each holding every practitioner given (the week)."""
     now = now or utcnow()
+    tz = clinic_tz()
     ids = [p.id for p in practitioners] if practitioners is not None else None
     appointments = _appointments_in(first_day, last_day, ids)
     if practitioners is None:
@@ -201,7 +199,9 @@ def _board(first_day, last_day, practitioners, *, by_practitioner, now=None):
     hours_rows = db.session.execute(
         select(WorkingHours).where(WorkingHours.practitioner_id.in_(practitioner_ids))
     ).scalars().all() if practitioner_ids else []
-    hours = {pid: [h for h in hours_rows if h.practitioner_id == pid] for pid in practitioner_ids}
+    hours = {pid: [] for pid in practitioner_ids}
+    for row in hours_rows:
+        hours[row.practitioner_id].append(row)
     range_start, range_end = services._day_bounds_utc(first_day, last_day)
     closures = services.closures_between(range_start, range_end)
 
@@ -218,34 +218,57 @@ def _board(first_day, last_day, practitioners, *, by_practitioner, now=None):
         columns = [Column(day, list(practitioners)) for day in days
                    if day.weekday() in open_weekdays or day in booked_days]
 
+    # A week of a big clinic holds thousands of appointments and dozens of practitioners: read
+    # each appointment's times once into plain values, and group them by day and practitioner,
+    # so that a cell looks only at its own column's appointments and each practitioner at
+    # their own, instead of every appointment of the day for every row and practitioner.
+    row_length = timedelta(minutes=CALENDAR_ROW_MINUTES)
+    by_day = {}
+    for appointment in active:
+        starts_at = appointment.starts_at
+        by_day.setdefault(starts_at.astimezone(tz).date(), []).append(
+            (appointment, appointment.practitioner_id, starts_at, appointment.ends_at,
+             appointment.blocks_until))
     for column in columns:
         column_ids = {p.id for p in column.practitioners}
-        day_start, day_end = services._day_bounds_utc(column.day, column.day)
-        mine = [a for a in active if a.practitioner_id in column_ids
-                and day_start <= a.starts_at < day_end]
+        mine = [item for item in by_day.get(column.day, ()) if item[1] in column_ids]
+        busy_of = {}
+        for _appointment, pid, starts_at, _ends_at, blocks_until in mine:
+            busy_of.setdefault(pid, []).append((starts_at, blocks_until))
+        cells = []
         for clock in rows:
             row_start = _instant(column.day, clock)
-            row_end = row_start + timedelta(minutes=CALENDAR_ROW_MINUTES)
-            cell = Cell(row_start, row_end, past=row_start < now)
-            for appointment in mine:
-                if row_start <= appointment.starts_at < row_end:
-                    cell.entries.append(Entry(appointment, intake_status(appointment)))
-                elif appointment.starts_at < row_start < appointment.ends_at:
-                    cell.entries.append(Entry(appointment, intake_status(appointment), True))
+            row_end = row_start + row_length
+            cells.append(Cell(row_start, row_end, past=row_start < now))
+        # Each appointment is placed in the rows it covers: its first row, then "continued".
+        for appointment, _pid, starts_at, ends_at, _blocks_until in mine:
+            entry = None
+            for cell in cells:
+                if cell.starts_at <= starts_at < cell.ends_at:
+                    entry = Entry(appointment, intake_status(appointment))
+                    cell.entries.append(entry)
+                elif starts_at < cell.starts_at < ends_at:
+                    cell.entries.append(Entry(appointment, entry.intake if entry else
+                                              intake_status(appointment), True))
+        weekday = column.day.weekday()
+        for cell in cells:
+            row_start, row_end = cell.starts_at, cell.ends_at
+            local_start = row_start.astimezone(tz).time()
+            local_end = row_end.astimezone(tz).time()
+            row_closures = [c for c, start, end in closures
+                            if start < row_end and end > row_start]
             for practitioner in column.practitioners:
-                works = _works(hours[practitioner.id], column.day, row_start, row_end)
+                works = _works(hours[practitioner.id], weekday, local_start, local_end)
                 cell.working = cell.working or works
-                closed = [c for c, start, end in closures
-                          if start < row_end and end > row_start
-                          and c.practitioner_id in (None, practitioner.id)]
+                closed = [c for c in row_closures if c.practitioner_id in (None, practitioner.id)]
                 for closure in closed:
                     if closure.reason not in cell.blocked:
                         cell.blocked.append(closure.reason)
-                busy = any(a.practitioner_id == practitioner.id and a.starts_at < row_end
-                           and a.blocks_until > row_start for a in mine)
+                busy = any(starts_at < row_end and blocks_until > row_start
+                           for starts_at, blocks_until in busy_of.get(practitioner.id, ()))
                 if works and not closed and not busy and not cell.past:
                     cell.free.append(practitioner)
-            column.cells.append(cell)
+        column.cells = cells
     clinic_closures = [(c, start, end) for c, start, end in closures if c.practitioner_id is None]
     return Board(first_day, last_day, rows, columns, practitioners, cancelled, clinic_closures)
 

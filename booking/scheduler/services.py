@@ -11,8 +11,9 @@ from datetime import datetime, time, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from .. import audit, waitlist
 from ..database import begin_write, retry_on_conflict
@@ -123,7 +124,8 @@ def bookable_services():
 def get_bookable_service(service_id):
     """A service bookable online as a single appointment (courses book through the course
     service, all sessions at once)."""
-    service = db.session.get(Service, service_id)
+    # Its practitioners come in the same query: every caller asks for them next.
+    service = db.session.get(Service, service_id, options=[joinedload(Service.practitioners)])
     if service is None or not service.active or not service.online_bookable or service.is_course:
         return None
     return service
@@ -219,18 +221,18 @@ def closures_between(range_start, range_end):
     """(closure, start, end) for every closure occurrence overlapping the range: one-off
     closures as they are, recurring ones expanded (only those that can reach the range)."""
     tz = clinic_tz()
-    one_off = db.session.execute(
-        select(Closure).where(Closure.rrule.is_(None), Closure.starts_at < range_end,
-                              Closure.ends_at > range_start)
-    ).scalars().all()
-    repeating = db.session.execute(
+    closures = db.session.execute(
         select(Closure).where(
-            Closure.rrule.is_not(None), Closure.starts_at < range_end,
-            (Closure.repeat_until.is_(None))
-            | (Closure.repeat_until >= range_start.astimezone(tz).date()))
+            Closure.starts_at < range_end,
+            or_(and_(Closure.rrule.is_(None), Closure.ends_at > range_start),
+                and_(Closure.rrule.is_not(None),
+                     Closure.repeat_until.is_(None)
+                     | (Closure.repeat_until >= range_start.astimezone(tz).date()))))
+        .order_by(Closure.id)
     ).scalars().all()
-    found = [(closure, closure.starts_at, closure.ends_at) for closure in one_off]
-    for closure in repeating:
+    found = [(closure, closure.starts_at, closure.ends_at)
+             for closure in closures if closure.rrule is None]
+    for closure in (closure for closure in closures if closure.rrule is not None):
         for start, end in recurrence.occurrences(
                 closure.starts_at, closure.ends_at, closure.rrule, until=closure.repeat_until,
                 window_start=range_start, window_end=range_end, tz=tz):
@@ -389,8 +391,11 @@ def _find_or_create_patient(details, language):
         )
         db.session.add(patient)
     else:
-        # A returning patient: keep their record, but reach them on the number they gave today.
+        # A returning patient: keep their record, but reach them on the number they gave today,
+        # and write to them in the language they booked in today.
         patient.phone = details.phone
+        if language in current_app.config["LANGUAGES"]:
+            patient.language = language
     return patient
 
 
@@ -484,12 +489,14 @@ def _candidates(service, practitioner_id):
 
 
 def book_by_staff(*, service_id, start, actor, practitioner_id=None, patient_id=None,
-                  patient=None, consent=False, now=None):
+                  patient=None, consent=False, language="uk", now=None):
     """A receptionist books a caller: an existing patient (patient_id) or a new one (patient
     details plus the caller's consent). Same engine, same lock, same guard; no minimum notice,
-    a longer horizon, and services that are not bookable online may be booked."""
+    a longer horizon, and services that are not bookable online may be booked. `language` is
+    the one the caller chose for their emails (a new patient's; an existing one keeps theirs)."""
     now = now or utcnow()
-    service = db.session.get(Service, service_id)
+    # Its practitioners come in the same query: every caller asks for them next.
+    service = db.session.get(Service, service_id, options=[joinedload(Service.practitioners)])
     if service is None or not service.active or service.is_course:
         raise LookupError("service")
     candidates = _candidates(service, practitioner_id)
@@ -503,7 +510,7 @@ def book_by_staff(*, service_id, start, actor, practitioner_id=None, patient_id=
             now=now, rules=clinic_rules(for_staff=True), source="staff")
     details = _validated_details(patient or {}, consent, start, now)
     return _create_appointment(
-        service, start, candidates, lambda: _find_or_create_patient(details, "uk"),
+        service, start, candidates, lambda: _find_or_create_patient(details, language),
         now=now, rules=clinic_rules(for_staff=True), source="staff",
         consent_kind="data_processing")
 

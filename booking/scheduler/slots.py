@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 _MIDNIGHT = time(0, 0)
+_ONE_DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -150,29 +151,30 @@ def free_slots(
         resource_timelines = [(r.resource_id, _Timeline(r.busy, window))
                               for r in sorted(resources, key=lambda r: r.resource_id)]
 
-    found: list[tuple[datetime, int]] = []
+    # Practitioners usually share their hours, and the clinic-wide checks (notice, closures,
+    # the whole stay inside opening hours) do not depend on who works: so the candidate
+    # starts are worked out once per distinct set of hours, not once per practitioner.
+    candidates_by_hours: dict[tuple, list[tuple[datetime, datetime, datetime]]] = {}
+    found: list[tuple[datetime, int, int | None]] = []
     for calendar in calendars:
-        busy = _Timeline(calendar.busy, window)
         periods_by_weekday = _bookable_periods(calendar.working_periods, rules)
-        for start in _candidate_starts(periods_by_weekday, first_day, last_day, service, tz):
-            if start < earliest_start:
-                continue
-            # Closures only need the appointment itself to fit; the buffer
-            # after it is the practitioner's own time and must be free of
-            # their other appointments.
-            if closed.overlaps(start, start + duration):
-                continue
-            if busy.overlaps(start, start + duration + buffer):
+        hours_key = tuple(sorted((weekday, tuple(spans))
+                                 for weekday, spans in periods_by_weekday.items()))
+        candidates = candidates_by_hours.get(hours_key)
+        if candidates is None:
+            candidates = candidates_by_hours[hours_key] = _open_candidates(
+                periods_by_weekday, first_day, last_day, service, tz, rules,
+                earliest_start=earliest_start, closed=closed)
+        busy = _Timeline(calendar.busy, window)
+        for start, busy_end, stay_end in candidates:
+            # The buffer after the appointment is the practitioner's own time and must be
+            # free of their other appointments.
+            if busy.overlaps(start, busy_end):
                 continue
             resource_id = None
-            if stay > duration:
-                # Observation: the patient's whole stay must end by closing time.
-                local_start = start.astimezone(tz)
-                if not _within_opening_hours(local_start, (start + stay).astimezone(tz), rules):
-                    continue
             if resource_timelines is not None:
                 resource_id = next((rid for rid, timeline in resource_timelines
-                                    if not timeline.overlaps(start, start + stay)), None)
+                                    if not timeline.overlaps(start, stay_end)), None)
                 if resource_id is None:
                     continue
             found.append((start, calendar.practitioner_id, resource_id))
@@ -180,11 +182,47 @@ def free_slots(
     # Sort while the starts are still UTC, so the order is the order of
     # instants even where the wall clock repeats an hour.
     found.sort(key=lambda item: (item[0], item[1]))
-    return [
-        Slot(start.astimezone(tz), (start + duration).astimezone(tz), practitioner_id,
-             resource_id)
-        for start, practitioner_id, resource_id in found
-    ]
+    # Several practitioners share a start: convert each instant to the clinic zone once.
+    local: dict[datetime, tuple[datetime, datetime]] = {}
+    slots = []
+    for start, practitioner_id, resource_id in found:
+        times = local.get(start)
+        if times is None:
+            times = local[start] = (start.astimezone(tz), (start + duration).astimezone(tz))
+        slots.append(Slot(times[0], times[1], practitioner_id, resource_id))
+    return slots
+
+
+def _open_candidates(
+    periods_by_weekday: dict[int, list[tuple[time, time]]],
+    first_day: date,
+    last_day: date,
+    service: ServiceTiming,
+    tz: ZoneInfo,
+    rules: ClinicRules,
+    *,
+    earliest_start: datetime,
+    closed: "_Timeline",
+) -> list[tuple[datetime, datetime, datetime]]:
+    """The starts within these working hours that pass every check not about one person's
+    diary, as (start, end of the practitioner's time incl. buffer, end of the whole stay)."""
+    duration = timedelta(minutes=service.duration_minutes)
+    busy_length = duration + timedelta(minutes=service.buffer_minutes)
+    stay = duration + timedelta(minutes=service.observation_minutes)
+    candidates = []
+    for start in _candidate_starts(periods_by_weekday, first_day, last_day, service, tz):
+        if start < earliest_start:
+            continue
+        # Closures only need the appointment itself to fit.
+        if closed.overlaps(start, start + duration):
+            continue
+        if stay > duration:
+            # Observation: the patient's whole stay must end by closing time.
+            if not _within_opening_hours(start.astimezone(tz), (start + stay).astimezone(tz),
+                                         rules):
+                continue
+        candidates.append((start, start + busy_length, start + stay))
+    return candidates
 
 
 def check_start(
@@ -315,23 +353,58 @@ def _candidate_starts(
     grid = timedelta(minutes=service.grid_minutes)
     duration = timedelta(minutes=service.duration_minutes)
     day = first_day
+    midnight = _wall_clock_to_utc(day, _MIDNIGHT, tz)
     while day <= last_day:
-        seen: set[datetime] = set()
-        for period_start, period_end in periods_by_weekday.get(day.weekday(), ()):
-            # Compare ends as instants, so an appointment that crosses a DST
-            # change lasts its real length.
-            period_end_at = _wall_clock_to_utc(day, period_end, tz)
-            offset = _round_up(_since_midnight(period_start), grid)
-            while offset < _since_midnight(period_end):
-                local_start = datetime.combine(day, _time_of_day(offset), tzinfo=tz)
-                offset += grid
-                if not _exists(local_start):
-                    continue
-                start = local_start.astimezone(UTC)
-                if start + duration <= period_end_at and start not in seen:
-                    seen.add(start)
-                    yield start
-        day = _next_day(day)
+        next_day = _next_day(day)
+        next_midnight = _wall_clock_to_utc(next_day, _MIDNIGHT, tz)
+        periods = periods_by_weekday.get(day.weekday(), ())
+        if next_midnight - midnight == _ONE_DAY:
+            # No clock change that day (all but two days a year): every wall-clock time
+            # exists once and is the UTC midnight plus the same offset, so the grid is
+            # simple arithmetic.
+            yield from _plain_day_starts(periods, midnight, grid, duration)
+        else:
+            yield from _clock_change_day_starts(periods, day, grid, duration, tz)
+        day, midnight = next_day, next_midnight
+
+
+def _plain_day_starts(
+    periods: Iterable[tuple[time, time]], midnight: datetime, grid: timedelta,
+    duration: timedelta,
+) -> Iterator[datetime]:
+    """Candidate starts of a day without a clock change; `midnight` is its start in UTC."""
+    seen: set[datetime] = set()
+    for period_start, period_end in periods:
+        period_end_at = midnight + _since_midnight(period_end)
+        start = midnight + _round_up(_since_midnight(period_start), grid)
+        # The appointment must end inside the period (which implies it starts in it).
+        while start + duration <= period_end_at:
+            if start not in seen:
+                seen.add(start)
+                yield start
+            start += grid
+
+
+def _clock_change_day_starts(
+    periods: Iterable[tuple[time, time]], day: date, grid: timedelta, duration: timedelta,
+    tz: ZoneInfo,
+) -> Iterator[datetime]:
+    """Candidate starts of a day when the clocks change: each wall-clock time is converted
+    on its own, times that never happen are skipped, ends are compared as instants."""
+    seen: set[datetime] = set()
+    for period_start, period_end in periods:
+        period_end_at = _wall_clock_to_utc(day, period_end, tz)
+        period_end_offset = _since_midnight(period_end)
+        offset = _round_up(_since_midnight(period_start), grid)
+        while offset < period_end_offset:
+            local_start = datetime.combine(day, _time_of_day(offset), tzinfo=tz)
+            offset += grid
+            if not _exists(local_start):
+                continue
+            start = local_start.astimezone(UTC)
+            if start + duration <= period_end_at and start not in seen:
+                seen.add(start)
+                yield start
 
 
 # --- Busy times -------------------------------------------------------------
