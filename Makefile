@@ -50,10 +50,13 @@ PYBABEL := $(BIN)/pybabel
 POT := translations/messages.pot
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
 
+# --ignore-dirs replaces Babel's default, which skips every folder starting with "_" (templates/_macros).
 messages-extract: install
 	mkdir -p translations
 	$(PYBABEL) extract --mapping-file babel.cfg --keywords _l --keywords lazy_gettext \
-	  --keywords lazy_ngettext:1,2 --add-comments TRANSLATORS: --sort-by-file \
+	  --keywords lazy_ngettext:1,2 --keywords lazy_pgettext:1c,2 \
+	  --ignore-dirs '.* __pycache__ node_modules' \
+	  --add-comments TRANSLATORS: --sort-by-file \
 	  --project "Expio booking" --copyright-holder Expio --msgid-bugs-address booking@expio.ua \
 	  --output-file $(POT) .
 

@@ -12,8 +12,11 @@ PROJECT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def select_locale():
-    """?lang= first, then the remembered choice, then the browser's preference."""
+    """?lang= first, then the remembered choice, then the browser's preference (Russian counts
+    as Ukrainian: templating.preferred_language), else the default (Ukrainian)."""
     from flask import current_app
+
+    from .templating import preferred_language
 
     if not has_request_context():  # CLI commands, background work
         return current_app.config["BABEL_DEFAULT_LOCALE"]
@@ -21,7 +24,8 @@ def select_locale():
     chosen = request.args.get("lang") or request.cookies.get("lang")
     if chosen in supported:
         return chosen
-    return request.accept_languages.best_match(supported) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    return preferred_language(request.accept_languages, supported,
+                              current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 def create_app(config_class=None):

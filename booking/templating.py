@@ -1,17 +1,42 @@
 """Jinja helpers: clinic details everywhere, instants shown in the clinic's time zone in the
-page's language, phone numbers in international format, and the language switch."""
+page's language, decimals with the language's decimal sign, phone numbers in international
+format, and the language switch."""
+from decimal import Decimal, InvalidOperation
 from urllib.parse import quote, urlencode
 
-import phonenumbers
 from flask import current_app, request
-from flask_babel import format_date, format_datetime, format_time, get_locale, gettext
+from flask_babel import format_date, format_datetime, format_decimal, format_time, get_locale
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+
+from .scheduler.contacts import international_phone, phone_link
 
 # The switch names each language in that language (an autonym is never translated).
 LANGUAGE_NAMES = {"uk": "Українська", "en": "English"}
 # ?lang=xx is remembered this long in the "lang" cookie (booking.select_locale reads it).
 LANGUAGE_COOKIE = "lang"
 LANGUAGE_COOKIE_MAX_AGE = 365 * 24 * 60 * 60
+# A browser asking for one of these is given the language it maps to, at the same preference.
+# In Kyiv a browser set to Russian belongs to someone who reads Ukrainian: Ukrainian, not English.
+READ_AS = {"ru": "uk"}
+
+
+def preferred_language(accept_languages, supported, default):
+    """The language for a browser's Accept-Language ([(tag, quality)], best first): the
+    supported language it prefers most, counting READ_AS ("ru" as "uk"); English only when it
+    is preferred over Ukrainian; a tie, or nothing we speak, gives `default`."""
+    preference = {}
+    for tag, quality in accept_languages:
+        primary = tag.replace("_", "-").split("-")[0].lower()
+        code = READ_AS.get(primary, primary)
+        if code in supported and quality > 0:
+            preference[code] = max(preference.get(code, 0), quality)
+    if not preference:
+        return default
+    best = max(preference.values())
+    if preference.get(default) == best:
+        return default
+    return next(code for code in supported if preference.get(code) == best)
 
 # Patterns shared by both languages; Babel supplies the names: "пт, 4 грудня, 10:00" /
 # "Fri, 4 December, 10:00". Always the 24-hour clock (HH), never a.m./p.m.
@@ -31,17 +56,24 @@ CLINIC_TEXTS = (
 )
 
 
-def international_phone(number):
-    """'+380501234567' -> '+380 50 123 4567'. Text that is not a phone number is shown as it is."""
-    if not number:
+def local_number(value):
+    """A number as the page's language writes it, with exactly the digits it was given: "3.5" ->
+    "3,5" in Ukrainian, "3.5" in English; "0.750" keeps three decimals, "4.0" keeps one (the
+    pure modules round; this only writes). Text that is not a number (the em dash of a figure
+    that cannot be worked out) is shown as it is. Pages and emails only: CSV and JSON keep the
+    dot, for programs."""
+    if value is None:
         return ""
+    if isinstance(value, bool):
+        return str(value)
     try:
-        parsed = phonenumbers.parse(str(number), "UA")
-    except phonenumbers.NumberParseException:
-        return str(number)
-    if not phonenumbers.is_valid_number(parsed):
-        return str(number)
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except InvalidOperation:
+        return str(value)
+    if not number.is_finite():
+        return str(value)
+    places = max(0, -number.as_tuple().exponent)
+    return format_decimal(number, format="#,##0" + ("." + "0" * places if places else ""))
 
 
 def _same_page():
@@ -132,8 +164,9 @@ def register_template_helpers(app):
                 "short_name": config["CLINIC_SHORT_NAME"],
                 "city": gettext(config["CLINIC_CITY"]),
                 "address": gettext(config["CLINIC_ADDRESS"]),
-                "phone": config["CLINIC_PHONE"],
-                "phone_link": "tel:" + config["CLINIC_PHONE"].replace(" ", ""),
+                # The configured number, written like every other phone number on the site.
+                "phone": international_phone(config["CLINIC_PHONE"]),
+                "phone_link": phone_link(config["CLINIC_PHONE"]),
                 "opens": config["CLINIC_OPENS"],
                 "closes": config["CLINIC_CLOSES"],
             }
@@ -155,3 +188,4 @@ def register_template_helpers(app):
         return format_datetime(instant, DATETIME_SHORT if style == "short" else style)
 
     app.add_template_filter(international_phone, "phone")
+    app.add_template_filter(local_number, "number")

@@ -7,6 +7,7 @@ In CI (CI=true) a PostgreSQL URL that cannot be reached is a failure, never a sk
 """
 import os
 import shutil
+from contextlib import contextmanager
 from datetime import datetime, time, timezone
 
 import pytest
@@ -101,14 +102,34 @@ def _fresh_request_globals(sender, **extra):
         g.pop(name)
 
 
-@pytest.fixture
-def app(database_uri):
-    app = make_app(database_uri, FROZEN_NOW=NOW)
+@contextmanager
+def running(app):
+    """The app's context for a test, with fresh request globals on every request, and its
+    connections closed afterwards."""
     request_started.connect(_fresh_request_globals, app)
     with app.app_context():
         yield app
         db.session.remove()
         db.engine.dispose()
+
+
+def add_consultation(practitioner_name="Dr Olena Kovalenko"):
+    """A one-hour consultation and a practitioner offering it Mon-Fri 10:00-19:00."""
+    service = Service(name="First consultation", duration_minutes=60, grid_minutes=30,
+                      buffer_minutes=0)
+    practitioner = Practitioner(full_name=practitioner_name, services=[service])
+    for weekday in range(5):
+        practitioner.working_hours.append(
+            WorkingHours(weekday=weekday, start_time=time(10), end_time=time(19)))
+    db.session.add_all([service, practitioner])
+    db.session.commit()
+    return service
+
+
+@pytest.fixture
+def app(database_uri):
+    with running(make_app(database_uri, FROZEN_NOW=NOW)) as app:
+        yield app
 
 
 @pytest.fixture

@@ -46,7 +46,7 @@ def test_unknown_page_gives_a_friendly_404(client):
     assert response.status_code == 404
     page = response.get_data(as_text=True)
     assert "We could not find that page" in page
-    assert "+380 7373 080 88" in page
+    assert "+380 73 730 80 88" in page
 
 
 def test_a_crash_gives_a_500_page_and_nothing_half_written(app, client):

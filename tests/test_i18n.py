@@ -13,6 +13,7 @@ import html
 import os
 import re
 from datetime import date, datetime, time
+from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -21,7 +22,8 @@ import pytest
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import render_template_string, request_started
+from flask import render_template_string
+from flask_babel import force_locale
 from jinja2 import Environment
 from sqlalchemy import select
 
@@ -31,15 +33,14 @@ from booking.intake import services as intake
 from booking.models import (
     OutboxMessage,
     Patient,
-    Practitioner,
     QuestionnaireResponse,
-    Service,
-    WorkingHours,
 )
 from booking.scheduler import services as booking
 from booking.templating import language_links
 from config import BASE_DIR, Config, TestingConfig
-from tests.conftest import NOW, PATIENT, _fresh_request_globals, make_app
+from booking.auth import services as staff_accounts
+from tests.conftest import (NOW, PATIENT, STAFF_PASSWORD, add_consultation, make_app, running,
+                            sign_in)
 from tests.intake.test_flow import FORM
 
 PROJECT = Path(BASE_DIR)
@@ -48,8 +49,10 @@ TEMPLATES = PROJECT / "templates"
 KYIV = ZoneInfo("Europe/Kyiv")
 TUESDAY_10 = datetime.combine(date(2026, 12, 8), time(10), tzinfo=KYIV)
 
-# The same keywords as `make messages-extract` (Makefile).
-EXTRACT_KEYWORDS = ("_l", "lazy_gettext", "lazy_ngettext:1,2")
+# The same keywords and folders as `make messages-extract` (Makefile). Babel's default would skip
+# every folder whose name starts with "_" (templates/_macros).
+EXTRACT_KEYWORDS = ("_l", "lazy_gettext", "lazy_ngettext:1,2", "lazy_pgettext:1c,2")
+IGNORE_DIRS = ".* __pycache__ node_modules"
 
 MIDAS_NOTE = "Цей опитувальник наведено англійською: офіційного українського перекладу немає"
 PHQ9_ITEM_1_UK = "Мало цікавості або задоволення від того, що Ви робите"
@@ -82,7 +85,7 @@ def extract_messages(tmp_path):
     """A fresh extraction of every message, as `make messages-extract` does it."""
     pot = tmp_path / "fresh.pot"
     args = ["pybabel", "-q", "extract", "--mapping-file", str(PROJECT / "babel.cfg"),
-            "--output-file", str(pot)]
+            "--ignore-dirs", IGNORE_DIRS, "--output-file", str(pot)]
     for keyword in EXTRACT_KEYWORDS:
         args += ["--keywords", keyword]
     CommandLineInterface().run([*args, str(PROJECT)])
@@ -112,13 +115,9 @@ def compiled_translations(tmp_path_factory):
 @pytest.fixture
 def uk_app(database_uri, compiled_translations):
     """The app as production runs it: Ukrainian unless someone asks for English."""
-    app = make_app(database_uri, FROZEN_NOW=NOW, BABEL_DEFAULT_LOCALE="uk",
-                   BABEL_TRANSLATION_DIRECTORIES=compiled_translations)
-    request_started.connect(_fresh_request_globals, app)
-    with app.app_context():
+    with running(make_app(database_uri, FROZEN_NOW=NOW, BABEL_DEFAULT_LOCALE="uk",
+                          BABEL_TRANSLATION_DIRECTORIES=compiled_translations)) as app:
         yield app
-        db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.fixture
@@ -128,15 +127,7 @@ def client(uk_app):
 
 @pytest.fixture
 def consultation(uk_app):
-    service = Service(name="First consultation", duration_minutes=60, grid_minutes=30,
-                      buffer_minutes=0)
-    practitioner = Practitioner(full_name="Dr Olena Kovalenko", services=[service])
-    for weekday in range(5):
-        practitioner.working_hours.append(
-            WorkingHours(weekday=weekday, start_time=time(10), end_time=time(19)))
-    db.session.add_all([service, practitioner])
-    db.session.commit()
-    return service
+    return add_consultation()
 
 
 @pytest.fixture
@@ -148,6 +139,15 @@ def ukrainian_booking(consultation):
 
 def intake_url(token, step=""):
     return f"/manage/{token}/intake" + (f"/{step}" if step else "")
+
+
+def signed_in(app, *roles):
+    """A test client of `app` signed in as a new member of staff with these roles."""
+    email = f"{'-'.join(roles)}@example.com"
+    staff_accounts.create_staff(email, STAFF_PASSWORD, roles)
+    staff = app.test_client()
+    assert sign_in(staff, email).status_code == 303
+    return staff
 
 
 def fill_intake(client, token, *steps):
@@ -175,13 +175,15 @@ def test_every_message_has_a_ukrainian_translation_that_is_not_fuzzy(tmp_path):
     for message in fresh:
         if not message.id:
             continue
-        translated = catalogue.get(message.id)
+        # A message with a context (pgettext) is its own entry: msgctxt + msgid.
+        translated = catalogue.get(message.id, message.context)
+        name = f"{message.context}|{message.id}" if message.context else message.id
         if translated is None:
-            missing.append(message.id)
+            missing.append(name)
         elif translated.fuzzy:
-            fuzzy.append(message.id)
+            fuzzy.append(name)
         elif not all(translated.string if message.pluralizable else [translated.string]):
-            empty.append(message.id)
+            empty.append(name)
     assert not missing, f"not in the Ukrainian catalogue (make messages-update): {missing[:20]}"
     assert not fuzzy, f"fuzzy in the Ukrainian catalogue (check and unmark them): {fuzzy[:20]}"
     assert not empty, f"not translated into Ukrainian: {empty[:20]}"
@@ -196,6 +198,32 @@ def test_ukrainian_messages_keep_their_placeholders_and_three_plural_forms():
     for message in catalogue:
         if message.id and message.pluralizable:
             assert len(message.string) == 3 and all(message.string), message.id
+
+
+def test_messages_in_folders_starting_with_an_underscore_are_extracted(tmp_path):
+    """Babel skips folders named "_..." unless told otherwise: templates/_macros holds text too."""
+    fresh = extract_messages(tmp_path)
+    assert fresh.get("Choose…") is not None  # templates/_macros/choices.html
+    assert ukrainian_catalogue().get("Choose…").string == "Виберіть…"
+
+
+# Short words used in several senses, and the Ukrainian each sense needs (pgettext).
+CONTEXTS = [
+    ("service", "Name", "Назва"), ("person", "Name", "Імʼя"),
+    ("patient books", "Book", "Записатися"), ("staff books a caller", "Book", "Записати"),
+    ("change an answer", "Change", "Змінити"), ("difference", "Change", "Зміна"),
+    ("service", "Active", "Активна"), ("sex", "Other", "Інша"),
+    ("headache character", "Other", "Інший"), ("end of the course", "Discharge", "Кінець курсу"),
+    ("course", "Reference", "Номер курсу"), ("the current booking", "Now", "Поточний запис"),
+]
+
+
+@pytest.mark.parametrize("context, word, ukrainian", CONTEXTS)
+def test_a_short_word_gets_the_ukrainian_its_sense_needs(uk_app, context, word, ukrainian):
+    with uk_app.test_request_context("/"):
+        assert render_template_string("{{ pgettext(c, w) }}", c=context, w=word) == ukrainian
+        with force_locale("en"):
+            assert render_template_string("{{ pgettext(c, w) }}", c=context, w=word) == word
 
 
 def test_the_catalogue_header_keeps_a_glossary():
@@ -337,6 +365,31 @@ def test_an_unknown_language_is_ignored(client, consultation):
     assert "Set-Cookie" not in response.headers or "lang=" not in response.headers["Set-Cookie"]
 
 
+@pytest.mark.parametrize("accept_language, language", [
+    ("ru", "uk"),                                    # common in Kyiv: Ukrainian, not English
+    ("ru-RU,ru;q=0.9,en-US;q=0.8,en;q=0.7", "uk"),
+    ("uk-UA,uk;q=0.9,en;q=0.8", "uk"),
+    ("de-DE,de;q=0.9", "uk"),                        # nothing we speak: the default
+    ("", "uk"),
+    ("en;q=0.5,uk;q=0.5", "uk"),                     # a tie: the default
+    ("en-US,en;q=0.9", "en"),
+    ("en-GB,en;q=0.9,uk;q=0.8", "en"),               # English preferred over Ukrainian
+    ("en,ru;q=0.9", "en"),
+    ("de,en;q=0.7", "en"),                           # English is the only one we speak
+])
+def test_the_browsers_languages_choose_ukrainian_unless_english_is_preferred(
+        client, consultation, accept_language, language):
+    response = client.get("/", headers={"Accept-Language": accept_language})
+    assert f'<html lang="{language}"' in text(response)
+    assert "Accept-Language" in response.headers["Vary"]
+
+
+def test_a_chosen_language_beats_the_browsers(client, consultation):
+    client.get("/?lang=en")
+    response = client.get("/", headers={"Accept-Language": "ru,uk;q=0.9"})
+    assert '<html lang="en"' in text(response)
+
+
 def test_the_switch_keeps_the_page_and_its_query(client, consultation):
     url = f"/book/{consultation.id}?week=2026-12-14&practitioner=any"
     response = client.get(url)
@@ -367,6 +420,24 @@ def test_the_switch_is_on_staff_pages_too(client):
     response = client.get("/staff/sign-in")
     assert "Вхід для персоналу" in words(response)
     assert switch_links(response)["en"][0] == "/staff/sign-in?lang=en"
+
+
+def test_names_and_book_buttons_say_what_they_mean_on_ukrainian_pages(uk_app, client,
+                                                                       consultation):
+    home = text(client.get("/"))
+    assert re.search(r'class="button" href="/book/\d+">Записатися<', home)  # the patient books
+    staff = signed_in(uk_app, "admin", "receptionist")
+    services = words(staff.get("/staff/admin/services"))
+    assert "Назва" in services and "Активна" in services and "Імʼя" not in services
+    people = words(staff.get("/staff/admin/staff"))
+    assert "Імʼя" in people and "Назва" not in people
+    assert "Назва" in words(staff.get("/staff/admin/services/new"))  # the form's label
+    calendar = words(staff.get("/staff/calendar?day=2026-12-08"))
+    assert "Вільно · Записати" in calendar  # reception books a caller
+    book = text(staff.get(f"/staff/book?service={consultation.id}&practitioner=any"
+                          "&day=2026-12-08&start=2026-12-08T10:00:00%2B02:00"))
+    assert re.search(r'<button class="button button-primary" type="submit">Записати</button>',
+                     book)
 
 
 def test_an_error_page_is_in_ukrainian(client):
@@ -406,8 +477,38 @@ def test_dates_and_times_are_written_in_the_pages_language(uk_app, language, exp
 def test_phone_numbers_are_shown_in_international_format(uk_app):
     with uk_app.test_request_context("/"):
         shown = render_template_string(
-            "{{ '+380501234567' | phone }}|{{ '0501234567' | phone }}|{{ 'not a phone' | phone }}")
-    assert shown.split("|") == ["+380 50 123 4567", "+380 50 123 4567", "not a phone"]
+            "{{ '+380501234567' | phone }}|{{ '0501234567' | phone }}"
+            "|{{ '+380 7373 080 88' | phone }}|{{ '+4915123456789' | phone }}"
+            "|{{ 'not a phone' | phone }}")
+    assert shown.split("|") == ["+380 50 123 45 67", "+380 50 123 45 67", "+380 73 730 80 88",
+                                "+49 1512 3456789", "not a phone"]
+
+
+def test_phones_are_written_alike_on_staff_pages_public_pages_and_emails(
+        uk_app, client, ukrainian_booking):
+    appointment, _token = ukrainian_booking
+    desk = signed_in(uk_app, "receptionist")
+    for url in (f"/staff/appointments/{appointment.id}",
+                f"/staff/patients/{appointment.patient_id}"):
+        page = text(desk.get(url))
+        assert "+380 50 123 45 67" in page, url  # the patient's, as stored: +380501234567
+        assert 'href="tel:+380501234567"' in page, url
+    home = text(client.get("/"))
+    assert "+380 73 730 80 88" in home and 'href="tel:+380737308088"' in home  # the clinic's
+    email = db.session.execute(select(OutboxMessage)).scalar_one()
+    assert "+380 73 730 80 88" in email.text_body and "+380 7373" not in email.text_body
+
+
+@pytest.mark.parametrize("language, expected", [
+    ("uk", ["3,5", "0,750", "2,0", "12\u00a0345,5", "4", "\u2014"]),
+    ("en", ["3.5", "0.750", "2.0", "12,345.5", "4", "\u2014"]),
+])
+def test_decimals_are_written_with_the_languages_decimal_sign(uk_app, language, expected):
+    with uk_app.test_request_context(f"/?lang={language}"):
+        shown = render_template_string(
+            "{{ '3.5' | number }}|{{ amount | number }}|{{ '2.0' | number }}|{{ 12345.5 | number }}"
+            "|{{ 4 | number }}|{{ '\u2014' | number }}", amount=Decimal("0.750"))
+    assert shown.split("|") == expected
 
 
 # --- Booking and emails ----------------------------------------------------------------------

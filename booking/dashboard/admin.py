@@ -10,6 +10,7 @@ from datetime import date
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -86,7 +87,7 @@ def _minutes(label, hint):
 
 
 class ServiceForm(FlaskForm):
-    name = StringField(_l("Name"), [Length(max=200)])
+    name = StringField(lazy_pgettext("service", "Name"), [Length(max=200)])
     description = TextAreaField(_l("Description"), [Length(max=4000)],
                                 description=_l("Shown to patients when they choose a service."),
                                 render_kw={"rows": 3})
@@ -96,7 +97,7 @@ class ServiceForm(FlaskForm):
     buffer_minutes = _minutes(_l("Free time after each appointment, in minutes"),
                               _l("From 0 to 240: notes, cleaning."))
     online_bookable = BooleanField(_l("Patients can book it online"))
-    active = BooleanField(_l("Active"))
+    active = BooleanField(lazy_pgettext("service", "Active"))
     needs_ketamine_prescreen = BooleanField(_l("The intake includes the ketamine pre-screen"))
     practitioner_ids = CheckboxesField(_l("Practitioners who offer it"), choices=[])
 

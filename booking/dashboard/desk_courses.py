@@ -32,6 +32,10 @@ from .reception import (
     CallerForm,
     PatientSearchForm,
     StaffCancelForm,
+    _caller_errors,
+    _caller_forms,
+    _check_caller,
+    _chosen_patient_id,
     _parse_day,
     _parse_id,
     _practitioner_choices,
@@ -112,21 +116,13 @@ def _render_course_book(choice, *, caller_form=None, search_form=None, search=No
     choice_form.practitioner.choices = _practitioner_choices(choice.practitioners,
                                                              _("Any practitioner"))
     choice_form.practitioner.data = str(choice.practitioner.id) if choice.practitioner else ANY
-    caller_form = caller_form or CallerForm(formdata=None)
-    search_form = search_form or PatientSearchForm(formdata=None)
-    if choice.start is not None:
-        caller_form.start.data = caller_form.start.data or choice.start.start.isoformat()
-        search_form.start.data = choice.start.start.isoformat()
+    caller_form, search_form, found = _caller_forms(
+        choice.start.start if choice.start is not None else None, choice.patient,
+        caller_form=caller_form, search_form=search_form, search=search)
     url_args = {"service": choice.service.id, "sessions": choice.sessions,
                 "practitioner": choice.practitioner.id if choice.practitioner else ANY,
                 "week": choice.week.first.isoformat(),
                 "patient": choice.patient.id if choice.patient else None}
-    found = list(search.patients) if search else []
-    if choice.patient is not None and choice.patient not in found:
-        found.insert(0, choice.patient)
-    if not caller_form.patient.data:
-        caller_form.patient.data = str(found[0].id) if len(found) == 1 else ("new" if not found
-                                                                               else "")
     blocked = getattr(error, "blocked", None)
     alternatives = None
     if error is not None:
@@ -163,32 +159,21 @@ def desk_course_book():
                                    search=desk.search_patients(search_form.q.data))
 
     form = CallerForm()
-    chosen = form.patient.data or ""
-    patient_id = _parse_id(chosen) if chosen != "new" else None
+    patient_id = _chosen_patient_id(form)
     choice_args = {**args, "patient_id": patient_id or args["patient_id"]}
     try:
         choice = _choice_or_404(choice_args, start)
-        if not form.validate():
-            raise services.InvalidDetails({})
-        if start is None:
-            raise services.InvalidDetails({"start": _("Please pick a start.")})
-        if chosen != "new" and patient_id is None:
-            raise services.InvalidDetails(
-                {"patient": _("Please choose a patient from the search, or a new patient.")})
+        _check_caller(form, start, patient_id, _("Please pick a start."))
         course, token = courses.book_course(
             service_id=choice.service.id, start=start, sessions=choice.sessions,
             practitioner_id=choice.practitioner.id if choice.practitioner else None,
             patient_id=patient_id, patient=form.patient_details() if patient_id is None else None,
-            consent=form.consent.data is True, source="staff", language="uk")
+            consent=form.consent.data is True, source="staff", language=form.language.data)
     except courses.CourseDoesNotFit as error:
         return _render_course_book(choice, caller_form=form, message=does_not_fit_message(error),
                                    error=error, status=error.status)
     except (services.SlotNotBookable, services.InvalidDetails) as error:
-        fields = dict(getattr(error, "fields", {}) or {})
-        if "consent" in fields:
-            fields["consent"] = _("Please ask the caller whether they agree to the processing "
-                                  "of their data, and tick the box if they do.")
-        form.add_errors(fields)
+        fields = _caller_errors(form, error)
         other = [str(m) for name, m in fields.items() if name not in form._fields]
         message = getattr(error, "message", None) or " ".join(other) \
             or _("Please check the highlighted fields.")

@@ -142,10 +142,10 @@ def main_figures(report):
                   c.course_length_days),
         FigureRow("lowest_pain_day", _("Day of lowest pain, mean (course day)"), "",
                   c.lowest_pain_day),
-        FigureRow("max_rate_mg_per_h", _("Maximum infusion rate, mean (mg/h)"), "mg/h",
+        FigureRow("max_rate_mg_per_h", _("Maximum infusion rate, mean (mg/h)"), _("mg/h"),
                   c.max_rate_mg_per_h),
-        FigureRow("max_rate_mg_per_kg_h", _("Maximum infusion rate, mean (mg/kg/h)"), "mg/kg/h",
-                  c.max_rate_mg_per_kg_h),
+        FigureRow("max_rate_mg_per_kg_h", _("Maximum infusion rate, mean (mg/kg/h)"),
+                  _("mg/kg/h"), c.max_rate_mg_per_kg_h),
     ]
 
 

@@ -107,6 +107,12 @@ class CallerForm(FlaskForm):
     date_of_birth = StringField(_l("Date of birth"), widget=DateInput(),
                                 validators=[Optional(), Length(max=40)])
     consent = BooleanField(_l("The caller agreed to the processing of their data"))
+    # A new patient's language, for their emails (an existing patient keeps theirs).
+    language = SelectField(
+        _l("Language of their emails"),
+        choices=[SelectChoice("uk", _l("Ukrainian")), SelectChoice("en", _l("English"))],
+        default="uk", validate_choice=False,
+        validators=[AnyOf(["uk", "en"], message=_l("Please choose Ukrainian or English."))])
 
     def patient_details(self):
         return {"full_name": self.full_name.data or "", "email": self.email.data or "",
@@ -202,6 +208,55 @@ def _practitioner_choices(practitioners, any_label):
                                             for p in practitioners]
 
 
+# --- Booking a caller: shared by a single appointment (here) and a course (desk_courses.py) -----
+
+def _caller_forms(start, patient, *, caller_form=None, search_form=None, search=None):
+    """The caller and search forms of a booking page, carrying `start` (an instant or None),
+    and the patients to choose from: those found, with `patient` (the one the page was opened
+    for) first. One patient to choose is chosen already; none means a new patient."""
+    caller_form = caller_form or CallerForm(formdata=None)
+    search_form = search_form or PatientSearchForm(formdata=None)
+    if start is not None:
+        caller_form.start.data = caller_form.start.data or start.isoformat()
+        search_form.start.data = start.isoformat()
+    found = list(search.patients) if search else []
+    if patient is not None and patient not in found:
+        found.insert(0, patient)
+    if not caller_form.patient.data:
+        caller_form.patient.data = str(found[0].id) if len(found) == 1 else ("new" if not found
+                                                                               else "")
+    return caller_form, search_form, found
+
+
+def _chosen_patient_id(form):
+    """The id of the patient picked from the search; None for a new patient (or no choice)."""
+    chosen = form.patient.data or ""
+    return _parse_id(chosen) if chosen != "new" else None
+
+
+def _check_caller(form, start, patient_id, no_start_message):
+    """Raise InvalidDetails unless the form is valid, a start is picked and the patient is
+    either one from the search or a new one."""
+    if not form.validate():
+        raise services.InvalidDetails({})
+    if start is None:
+        raise services.InvalidDetails({"start": no_start_message})
+    if (form.patient.data or "") != "new" and patient_id is None:
+        raise services.InvalidDetails(
+            {"patient": _("Please choose a patient from the search, or a new patient.")})
+
+
+def _caller_errors(form, error):
+    """Put a refused booking's field messages next to the caller form's fields (consent in
+    the desk's words) and return them."""
+    fields = dict(getattr(error, "fields", {}) or {})
+    if "consent" in fields:
+        fields["consent"] = _("Please ask the caller whether they agree to the processing "
+                              "of their data, and tick the box if they do.")
+    form.add_errors(fields)
+    return fields
+
+
 # --- Calendar -----------------------------------------------------------------------------------
 
 @bp.route("/calendar")
@@ -262,21 +317,12 @@ def _render_book(choice, *, caller_form=None, search_form=None, search=None, mes
                                                              _("Any practitioner"))
     choice_form.practitioner.data = str(choice.practitioner.id) if choice.practitioner else ANY
     choice_form.day.data = choice.day.isoformat()
-    caller_form = caller_form or CallerForm(formdata=None)
-    search_form = search_form or PatientSearchForm(formdata=None)
-    start = choice.start
-    if start is not None:
-        caller_form.start.data = caller_form.start.data or start.isoformat()
-        search_form.start.data = start.isoformat()
+    caller_form, search_form, found = _caller_forms(
+        choice.start, choice.patient, caller_form=caller_form, search_form=search_form,
+        search=search)
     url_args = {"service": choice.service.id if choice.service else None,
                 "practitioner": choice.practitioner.id if choice.practitioner else ANY,
                 "day": choice.day.isoformat()}
-    found = list(search.patients) if search else []
-    if choice.patient is not None and choice.patient not in found:
-        found.insert(0, choice.patient)
-    if not caller_form.patient.data:
-        caller_form.patient.data = str(found[0].id) if len(found) == 1 else ("new" if not found
-                                                                               else "")
     return render_template(
         "dashboard/reception/book.html", choice=choice, choice_form=choice_form,
         caller_form=caller_form, search_form=search_form, search=search, found=found,
@@ -304,22 +350,15 @@ def book_caller():
                             search=desk.search_patients(search_form.q.data))
 
     form = CallerForm()
-    chosen = form.patient.data or ""
-    patient_id = _parse_id(chosen) if chosen != "new" else None
+    patient_id = _chosen_patient_id(form)
     try:
-        if not form.validate():
-            raise services.InvalidDetails({})
-        if start is None:
-            raise services.InvalidDetails({"start": _("Please pick a time.")})
-        if chosen != "new" and patient_id is None:
-            raise services.InvalidDetails(
-                {"patient": _("Please choose a patient from the search, or a new patient.")})
+        _check_caller(form, start, patient_id, _("Please pick a time."))
         if args["service_id"] is None:
             raise services.SlotNotBookable(_("Please choose a service."))
         appointment, token = services.book_by_staff(
             service_id=args["service_id"], start=start, practitioner_id=args["practitioner_id"],
             patient_id=patient_id, patient=form.patient_details() if patient_id is None else None,
-            consent=form.consent.data is True, actor=current_user)
+            consent=form.consent.data is True, language=form.language.data, actor=current_user)
     except services.SlotTaken as error:
         choice = desk.booking_choice(**{**args, "day": to_local(start).date(),
                                         "patient_id": patient_id}, start=None)
@@ -328,11 +367,7 @@ def book_caller():
         return _render_book(choice, caller_form=form, message=error.message,
                             alternatives=alternatives, status=error.status)
     except (services.SlotNotBookable, services.InvalidDetails) as error:
-        fields = dict(getattr(error, "fields", {}) or {})
-        if "consent" in fields:
-            fields["consent"] = _("Please ask the caller whether they agree to the processing "
-                                  "of their data, and tick the box if they do.")
-        form.add_errors(fields)
+        _caller_errors(form, error)
         choice = desk.booking_choice(**{**args, "patient_id": patient_id}, start=start,
                                      keep_start=True)
         message = getattr(error, "message", None) or _("Please check the highlighted fields.")

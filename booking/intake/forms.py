@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, Field, FieldList, Form, FormField, StringField, TextAreaField
 from wtforms.validators import StopValidation, ValidationError
@@ -312,7 +313,7 @@ class IntakeForm(_Answers, FlaskForm):
 
 # --- About you ---------------------------------------------------------------------------------
 
-SEX_LABELS = {"female": _l("Female"), "male": _l("Male"), "other": _l("Other"),
+SEX_LABELS = {"female": _l("Female"), "male": _l("Male"), "other": lazy_pgettext("sex", "Other"),
               "prefer_not_to_say": _l("I prefer not to say")}
 LANGUAGE_LABELS = {"uk": _l("Ukrainian"), "en": _l("English")}
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -25,6 +26,7 @@ from ..courses import services as courses
 from ..courses.session_records import COURSE_STATUS_LABELS
 from ..models import Appointment, AppointmentStatus, Intake, IntakeFlag, QuestionnaireResponse
 from ..models import Course, CourseStatus, StaffUser
+from ..scheduler.contacts import international_phone
 from ..timeutil import clinic_tz, utcnow
 from . import scoring, validation
 from . import services as intake_services
@@ -183,13 +185,14 @@ KETAMINE_LABELS = {
     "prior_ketamine_use": _l("Earlier ketamine use"),
     "pregnancy_or_breastfeeding": _l("Pregnancy (possible) or breastfeeding"),
 }
-SEX_LABELS = {"female": _l("Female"), "male": _l("Male"), "other": _l("Other"),
+SEX_LABELS = {"female": _l("Female"), "male": _l("Male"), "other": lazy_pgettext("sex", "Other"),
               "prefer_not_to_say": _l("Prefers not to say")}
 LANGUAGE_LABELS = {"uk": _l("Ukrainian"), "en": _l("English")}
 LOCATION_LABELS = {"one_side": _l("One side"), "both_sides": _l("Both sides"),
                    "varies": _l("Varies")}
 CHARACTER_LABELS = {"pulsating": _l("Pulsating"), "pressing": _l("Pressing / tightening"),
-                    "stabbing": _l("Stabbing"), "other": _l("Other")}
+                    "stabbing": _l("Stabbing"),
+                    "other": lazy_pgettext("headache character", "Other")}
 AURA_LABELS = {"visual": _l("visual"), "sensory": _l("sensory"), "speech": _l("speech"),
                "motor": _l("motor")}
 TRIGGER_LABELS = {"stress": _l("stress"), "sleep": _l("too much or too little sleep"),
@@ -714,16 +717,17 @@ def _patient_lines(appointment, answers):
     born = about.get("date_of_birth") or patient.date_of_birth.isoformat()
     age = validation.age_from({"date_of_birth": born}, today)
     lines = [
-        _line(_l("Name"), about.get("full_name") or patient.full_name),
+        _line(lazy_pgettext("person", "Name"), about.get("full_name") or patient.full_name),
         _line(_l("Date of birth"), str(_l("%(born)s (age %(age)d)", born=born, age=age))),
     ]
     if about.get("sex"):
         lines.append(_line(_l("Sex"), SEX_LABELS.get(about["sex"], about["sex"])))
-    lines.append(_line(_l("Phone"), about.get("phone") or patient.phone))
+    lines.append(_line(_l("Phone"), international_phone(about.get("phone") or patient.phone)))
     lines.append(_line(_l("Email"), about.get("email") or patient.email))
     if about.get("emergency_contact_name"):
         lines.append(_line(_l("Emergency contact"), "{} ({})".format(
-            about["emergency_contact_name"], about.get("emergency_contact_phone", ""))))
+            about["emergency_contact_name"],
+            international_phone(about.get("emergency_contact_phone", "")))))
     language = about.get("language") or patient.language
     lines.append(_line(_l("Preferred language"), LANGUAGE_LABELS.get(language, language)))
     return tuple(lines)

@@ -21,6 +21,7 @@ from icalendar import Calendar, Event, vCalAddress, vText
 
 from ..models import AppointmentStatus
 from ..scheduler import services as booking
+from ..scheduler.contacts import international_phone
 from ..timeutil import clinic_tz, utcnow
 from .outbox import clean_header
 
@@ -54,7 +55,7 @@ def _description(appointment):
     lines = [
         _("Reference: %(reference)s", reference=appointment.reference),
         _("To change or cancel, use the link in your confirmation email, or call the clinic: "
-          "%(phone)s.", phone=config["CLINIC_PHONE"]),
+          "%(phone)s.", phone=international_phone(config["CLINIC_PHONE"])),
     ]
     return "\n".join(lines)
 

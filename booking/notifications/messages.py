@@ -33,6 +33,7 @@ from sqlalchemy.orm import selectinload
 from ..database import begin_write
 from ..extensions import db
 from ..models import Appointment, AppointmentStatus, OutboxMessage, Patient
+from ..scheduler.contacts import international_phone
 from ..timeutil import clinic_tz, utcnow
 from . import calendar, outbox
 
@@ -119,7 +120,8 @@ def _clinic():
     names the clinic's therapies, which is health data on a lock screen."""
     config = current_app.config
     return {"name": gettext(config["CLINIC_NAME"]), "short_name": config["CLINIC_SHORT_NAME"],
-            "address": gettext(config["CLINIC_ADDRESS"]), "phone": config["CLINIC_PHONE"],
+            "address": gettext(config["CLINIC_ADDRESS"]),
+            "phone": international_phone(config["CLINIC_PHONE"]),
             "opens": config["CLINIC_OPENS"], "closes": config["CLINIC_CLOSES"]}
 
 
@@ -159,26 +161,35 @@ def _single_context(appointment, **extra):
             "escort": needs_escort(service), **extra}
 
 
-# --- Single appointments -------------------------------------------------------------------------
-
-def queue_confirmation(appointment, token):
-    """The booking confirmation, with the private manage link and an .ics (METHOD:REQUEST).
-    Called by scheduler.services._create_appointment (online, API and desk bookings)."""
+def _queue_single(kind, appointment, subject_of, *, ics_method=None, dedupe_key=None,
+                  **extra):
+    """Queue the message `kind` (templates email/<kind>.*) about one appointment, in the
+    patient's language; None when the patient has no address. `subject_of(visit, clinic)`
+    words the subject in that language; `extra` goes to the templates; with `ics_method` the
+    message carries the appointment's .ics."""
     patient = appointment.patient
     if not _reachable(patient):
         return None
     language = email_language(patient.language)
     with force_locale(language):
-        visit = _visit(appointment)
-        subject = _("Your appointment at %(clinic)s: %(date)s, %(time)s",
-                    clinic=current_app.config["CLINIC_SHORT_NAME"], date=visit.date,
-                    time=visit.starts)
-        context = _single_context(
-            appointment, manage_url=canonical_url("scheduler.manage", token=token),
-            intake_url=canonical_url("intake.start", token=token))
-    return _queue("confirmation", patient, subject, "confirmation", context,
-                  ics=calendar.build_ics([appointment], "REQUEST", language=language),
-                  ics_method="REQUEST", appointment_id=appointment.id)
+        subject = subject_of(_visit(appointment), current_app.config["CLINIC_SHORT_NAME"])
+        context = _single_context(appointment, **extra)
+    ics = calendar.build_ics([appointment], ics_method, language=language) if ics_method else None
+    return _queue(kind, patient, subject, kind, context, ics=ics, ics_method=ics_method,
+                  appointment_id=appointment.id, dedupe_key=dedupe_key)
+
+
+# --- Single appointments -------------------------------------------------------------------------
+
+def queue_confirmation(appointment, token):
+    """The booking confirmation, with the private manage link and an .ics (METHOD:REQUEST).
+    Called by scheduler.services._create_appointment (online, API and desk bookings)."""
+    return _queue_single(
+        "confirmation", appointment,
+        lambda visit, clinic: _("Your appointment at %(clinic)s: %(date)s, %(time)s",
+                                clinic=clinic, date=visit.date, time=visit.starts),
+        ics_method="REQUEST", manage_url=canonical_url("scheduler.manage", token=token),
+        intake_url=canonical_url("intake.start", token=token))
 
 
 def queue_moved(appointment):
@@ -187,19 +198,11 @@ def queue_moved(appointment):
     scheduler.services._move (patient, desk, and course sessions)."""
     if appointment.course_id is not None:
         return queue_course_change(appointment.course, "move_session", [appointment])
-    patient = appointment.patient
-    if not _reachable(patient):
-        return None
-    language = email_language(patient.language)
-    with force_locale(language):
-        visit = _visit(appointment)
-        subject = _("Your appointment at %(clinic)s has moved: %(date)s, %(time)s",
-                    clinic=current_app.config["CLINIC_SHORT_NAME"], date=visit.date,
-                    time=visit.starts)
-        context = _single_context(appointment)
-    return _queue("reschedule", patient, subject, "reschedule", context,
-                  ics=calendar.build_ics([appointment], "REQUEST", language=language),
-                  ics_method="REQUEST", appointment_id=appointment.id)
+    return _queue_single(
+        "reschedule", appointment,
+        lambda visit, clinic: _("Your appointment at %(clinic)s has moved: %(date)s, %(time)s",
+                                clinic=clinic, date=visit.date, time=visit.starts),
+        ics_method="REQUEST")
 
 
 def queue_cancellation(appointment):
@@ -207,19 +210,12 @@ def queue_cancellation(appointment):
     reason someone typed (it may say why, medically). Called by scheduler.services._cancel."""
     if appointment.course_id is not None:
         return queue_course_change(appointment.course, "session_cancelled", [appointment])
-    patient = appointment.patient
-    if not _reachable(patient):
-        return None
-    language = email_language(patient.language)
-    with force_locale(language):
-        visit = _visit(appointment)
-        subject = _("Your appointment at %(clinic)s on %(date)s is cancelled",
-                    clinic=current_app.config["CLINIC_SHORT_NAME"], date=visit.date)
-        context = _single_context(appointment, by_clinic=appointment.cancelled_by == "clinic",
-                                  book_url=canonical_url("scheduler.index"))
-    return _queue("cancellation", patient, subject, "cancellation", context,
-                  ics=calendar.build_ics([appointment], "CANCEL", language=language),
-                  ics_method="CANCEL", appointment_id=appointment.id)
+    return _queue_single(
+        "cancellation", appointment,
+        lambda visit, clinic: _("Your appointment at %(clinic)s on %(date)s is cancelled",
+                                clinic=clinic, date=visit.date),
+        ics_method="CANCEL", by_clinic=appointment.cancelled_by == "clinic",
+        book_url=canonical_url("scheduler.index"))
 
 
 def reminder_key(appointment, hours):
@@ -234,32 +230,20 @@ def intake_nudge_key(appointment):
 
 def queue_reminder(appointment, hours):
     """A reminder `hours` before the visit (a course session says which day it is)."""
-    patient = appointment.patient
-    if not _reachable(patient):
-        return None
-    language = email_language(patient.language)
-    with force_locale(language):
-        visit = _visit(appointment)
-        subject = _("Reminder: your appointment at %(clinic)s on %(date)s, %(time)s",
-                    clinic=current_app.config["CLINIC_SHORT_NAME"], date=visit.date,
-                    time=visit.starts)
-        context = _single_context(appointment)
-    return _queue("reminder", patient, subject, "reminder", context,
-                  appointment_id=appointment.id, dedupe_key=reminder_key(appointment, hours))
+    return _queue_single(
+        "reminder", appointment,
+        lambda visit, clinic: _("Reminder: your appointment at %(clinic)s on %(date)s, %(time)s",
+                                clinic=clinic, date=visit.date, time=visit.starts),
+        dedupe_key=reminder_key(appointment, hours))
 
 
 def queue_intake_nudge(appointment):
     """"Please finish your questionnaire": no link (we do not have the token), no answers."""
-    patient = appointment.patient
-    if not _reachable(patient):
-        return None
-    language = email_language(patient.language)
-    with force_locale(language):
-        subject = _("Please fill in your questionnaire before your visit to %(clinic)s",
-                    clinic=current_app.config["CLINIC_SHORT_NAME"])
-        context = _single_context(appointment)
-    return _queue("intake_nudge", patient, subject, "intake_nudge", context,
-                  appointment_id=appointment.id, dedupe_key=intake_nudge_key(appointment))
+    return _queue_single(
+        "intake_nudge", appointment,
+        lambda visit, clinic: _("Please fill in your questionnaire before your visit to "
+                                "%(clinic)s", clinic=clinic),
+        dedupe_key=intake_nudge_key(appointment))
 
 
 # --- Courses -------------------------------------------------------------------------------------

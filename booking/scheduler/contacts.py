@@ -46,6 +46,33 @@ def normalise_phone(raw):
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def international_phone(number):
+    """A phone number as people read it, the same everywhere (pages, emails, calendar files):
+    Ukrainian numbers grouped the Ukrainian way, '+380501234567' -> '+380 50 123 45 67';
+    others in the international format of their country. Text that is not a valid number is
+    returned as it is (stored data is never hidden)."""
+    if not number:
+        return ""
+    try:
+        parsed = phonenumbers.parse(str(number), DEFAULT_PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        return str(number)
+    if not phonenumbers.is_valid_number(parsed):
+        return str(number)
+    national = phonenumbers.national_significant_number(parsed)
+    if parsed.country_code == 380 and len(national) == 9:
+        return f"+380 {national[:2]} {national[2:5]} {national[5:7]} {national[7:]}"
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def phone_link(number):
+    """A tel: link for a number: E.164 when it is a valid number, else the text without spaces."""
+    try:
+        return "tel:" + normalise_phone(str(number))
+    except ValueError:
+        return "tel:" + str(number).replace(" ", "")
+
+
 def normalise_email(raw):
     """Syntax check only (no DNS: the clinic must work offline); lower-cased for matching."""
     result = validate_email(raw, check_deliverability=False)

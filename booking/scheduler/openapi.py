@@ -155,8 +155,11 @@ def _booking_request_schema(earliest, latest):
             "consent": {"type": "boolean", "enum": [True],
                         "description": "Consent to the processing of personal data; "
                                        "anything but true gets 422."},
-            "language": {"type": "string", "enum": ["en", "uk"], "default": "en",
-                         "description": "Of the emails; any other value is read as en."},
+            "language": {"type": "string", "enum": ["en", "uk"],
+                         "description": "Of the emails, and remembered on the patient's "
+                                        "record. Left out (or any other value): the "
+                                        "request's Accept-Language (ru is read as uk; en only "
+                                        "when preferred over uk), else uk."},
             "patient": {
                 "type": "object",
                 "required": ["full_name", "email", "phone", "date_of_birth"],

@@ -476,3 +476,27 @@ def test_an_empty_period_shows_no_value_rather_than_zero(staff_client, cohort):
         "/staff/outcomes.json", query_string={"from": "2026-10-01", "to": "2026-10-31"}).get_json()
     assert body["figures"]["admission_pain"]["value"] is None
     assert body["figures"]["responders_2_points"]["percent"] is None
+
+
+def test_the_ukrainian_page_writes_decimals_with_a_comma_and_the_exports_keep_the_dot(
+        staff_client, cohort):
+    """Ukrainian writes 4,7 where English writes 4.7; the CSV and the JSON are for programs and
+    keep the dot whatever the language."""
+    client = staff_client("clinician")
+    english = client.get("/staff/outcomes", query_string={**NOVEMBER, "lang": "en"})
+    ukrainian = client.get("/staff/outcomes", query_string={**NOVEMBER, "lang": "uk"})
+    en, uk = english.get_data(as_text=True), ukrainian.get_data(as_text=True)
+    for row, dotted, comma in [("outc-main-admission_pain", "4.7", "4,7"),
+                               ("outc-main-change", "2.0", "2,0"),
+                               ("outc-main-responders_2_points", "33.3 %", "33,3 %"),
+                               ("outc-main-max_rate_mg_per_kg_h", "0.7", "0,7"),
+                               ("outc-ae-adverse_event_nausea", "66.7 %", "66,7 %")]:
+        assert dotted in row_text(en, row), row
+        assert comma in row_text(uk, row) and dotted not in row_text(uk, row), row
+    assert "62.5 %" in en and "62,5 %" in uk and "62.5" not in uk  # course A's change
+
+    rows = read_csv(client.get("/staff/outcomes.csv", query_string={**NOVEMBER, "lang": "uk"}))
+    assert rows[1][8] == "62.5" and rows[1][14] == "0.75"
+    assert ["4.7", "", "", "3"] in [row[1:5] for row in rows[5:]]  # admission pain, mean
+    body = client.get("/staff/outcomes.json", query_string={**NOVEMBER, "lang": "uk"}).get_json()
+    assert body["figures"]["admission_pain"]["value"] == 4.7

@@ -23,6 +23,7 @@ from booking.models import (
     Consent,
     Course,
     InfusionSession,
+    OutboxMessage,
     Patient,
     Resource,
 )
@@ -532,3 +533,16 @@ def test_signed_out_visitors_are_sent_to_sign_in(booked_course, client):
     response = client.get(f"/staff/desk/courses/{course.id}")
     assert response.status_code == 302
     assert "/staff/sign-in" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("chosen, language", [("en", "en"), (None, "uk")])
+def test_a_new_callers_course_is_booked_in_the_language_they_chose(clinic, desk, chosen,
+                                                                    language):
+    data = caller(at(WEDNESDAY)) if chosen is None else caller(at(WEDNESDAY), language=chosen)
+    response = desk.post(course_url(clinic, week=WEDNESDAY), data=data)
+    assert response.status_code == 200, text(response)
+    db.session.rollback()
+    patient = db.session.execute(select(Patient)).scalar_one()
+    assert patient.language == language  # Ukrainian unless reception chose otherwise
+    emails = db.session.execute(select(OutboxMessage)).scalars().all()
+    assert emails and {email.language for email in emails} == {language}

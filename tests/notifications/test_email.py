@@ -57,7 +57,7 @@ def test_a_booking_is_confirmed_by_email_with_the_time_place_link_and_what_to_br
     text = received.text
     assert "Tuesday, 8 December 2026, 10:00-11:00 (Kyiv time)" in text
     assert mail_app.config["CLINIC_ADDRESS"] in text
-    assert "+380 7373 080 88" in text
+    assert "+380 73 730 80 88" in text
     assert appointment.reference in text
     assert f"http://127.0.0.1:5000/manage/{token}" in text
     assert f"http://127.0.0.1:5000/manage/{token}/intake" in text

@@ -71,7 +71,7 @@ def test_the_reminder_tells_the_time_place_and_how_to_change_without_a_link(
     assert "Wednesday, 9 December 2026, 10:00-11:00 (Kyiv time)" in reminder.text
     assert mail_app.config["CLINIC_ADDRESS"] in reminder.text
     assert appointment.reference in reminder.text
-    assert "use the link in your confirmation email, or call the clinic: +380 7373 080 88" \
+    assert "use the link in your confirmation email, or call the clinic: +380 73 730 80 88" \
         in reminder.text
     assert "/manage/" not in reminder.everything
 

@@ -90,7 +90,7 @@ def test_home_shows_the_clinic_its_hours_phone_and_the_services_bookable_online(
     assert "Kyiv" in page
     assert "Monday to Friday, 10:00–19:00 (Kyiv time)" in page
     assert 'href="tel:+380737308088"' in page
-    assert "+380 7373 080 88" in page
+    assert "+380 73 730 80 88" in page
     assert "First consultation" in page and "60 minutes" in page
     assert "Follow-up consultation" in page and "30 minutes" in page
     assert "Retired service" not in page
