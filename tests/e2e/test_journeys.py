@@ -171,6 +171,11 @@ def test_patient_books_a_time_with_the_keyboard_and_completes_the_intake(
     patient = visit("patient")
     page = patient.page
 
+    # Every page the patient's browser loads, to count the screens of the booking path.
+    screens = []
+    page.on("framenavigated",
+            lambda frame: screens.append(urlsplit(frame.url).path)
+            if frame == page.main_frame else None)
     page.goto(f"/?lang={lang}")
     patient.seen("home")
     expect(page.locator("html")).to_have_attribute("lang", lang)
@@ -196,6 +201,9 @@ def test_patient_books_a_time_with_the_keyboard_and_completes_the_intake(
     patient.seen("booked")
     reference = page.locator(".reference").inner_text().strip()
     assert reference
+    # Booked in four screens: the services, the free times, the details, the confirmation.
+    assert len(screens) == 4, [redact(path) for path in screens]
+    assert screens[-1].startswith("/manage/"), redact(screens[-1])
 
     # The intake: each step answered, then sent with the keyboard.
     patient.press_enter_on(".intake-link a.button")
