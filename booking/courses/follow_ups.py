@@ -42,6 +42,7 @@ from ..intake.errors import InvalidAnswers
 from ..intake.validation import validate_questionnaires
 from ..models import (Appointment, AppointmentStatus, Course, CourseStatus, FollowUpRequest,
                       InfusionSession, PainRating, Patient)
+from ..rule_error import RuleError
 from ..scheduler.services import hash_token
 from ..timeutil import clinic_tz, utcnow
 from . import chart
@@ -68,13 +69,8 @@ def label_words(label):
 
 # --- Errors ----------------------------------------------------------------------------------------
 
-class FollowUpError(Exception):
-    status = 422
-
-    def __init__(self, message, fields=None):
-        super().__init__(str(message))
-        self.message = message
-        self.fields = fields or {}
+class FollowUpError(RuleError):
+    """A rule broken; `fields` maps field keys to messages (422)."""
 
 
 class InvalidFollowUp(FollowUpError):

@@ -26,6 +26,7 @@ from ..extensions import db
 from ..intake import scoring
 from ..models import (Appointment, AppointmentStatus, Course, CourseStatus, FollowUpRequest,
                       InfusionSession, Service)
+from ..rule_error import RuleError
 from ..scheduler.services import local_today
 from ..timeutil import clinic_tz, utcnow
 from .outcomes import CohortOutcomes, CourseOutcome, CourseRecord, FollowUpRecord, SessionRecord
@@ -42,15 +43,8 @@ LATEST_DAY = date(2100, 12, 31)
 EXPORT_FORMATS = ("csv", "json")
 
 
-class ReportError(Exception):
+class ReportError(RuleError):
     """The period or the service filter breaks a rule; `fields` names the field(s)."""
-
-    status = 422
-
-    def __init__(self, message, fields=None):
-        super().__init__(str(message))
-        self.message = message
-        self.fields = fields or {}
 
 
 @dataclass(frozen=True)

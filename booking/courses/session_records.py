@@ -30,6 +30,7 @@ from ..extensions import db
 from ..models import (ADVERSE_EVENT_CODES, SEVERITIES, AdverseEvent, Appointment,
                       AppointmentStatus, Course, CourseStatus, InfusionRate, InfusionSession,
                       StaffUser, VitalSign)
+from ..rule_error import RuleError
 from ..timeutil import clinic_tz
 from . import services as courses
 
@@ -96,13 +97,8 @@ CHECK_VALUES = _l("Please correct the values marked below. Nothing was saved.")
 
 # --- Domain errors: the views turn them into messages next to the fields (422). --------------
 
-class RecordError(Exception):
-    status = 422
-
-    def __init__(self, message, fields=None):
-        super().__init__(str(message))
-        self.message = message
-        self.fields = fields or {}
+class RecordError(RuleError):
+    """A rule broken; `fields` maps field keys to messages (422)."""
 
 
 class InvalidRecord(RecordError):

@@ -25,6 +25,7 @@ from wtforms.validators import StopValidation
 
 from ..auth.access import staff_required
 from ..courses import session_records as records
+from ..form_rows import RowTables
 from ..scheduler.services import BookingError
 from . import CLINICAL, bp
 
@@ -178,7 +179,7 @@ class EventRow(RowForm):
 ROW_NAMES = ("rates", "vitals", "adverse_events")
 
 
-class SessionForm(FlaskForm):
+class SessionForm(RowTables, FlaskForm):
     """The record of one session. Rows are added and removed with submit buttons ("add_<list>",
     "remove_<list>" = the row's position); a row left completely empty is ignored."""
 
@@ -207,6 +208,7 @@ class SessionForm(FlaskForm):
     discharge_criteria_met = YesNoNotYet(_l("Discharge criteria met"))
     escort_present = YesNoNotYet(_l("Escort present"))
 
+    LIMITS = records.MAX_ROWS
     ADD_LABELS = {"rates": _l("Add a rate"), "vitals": _l("Add a reading"),
                   "adverse_events": _l("Add an adverse event")}
 
@@ -218,56 +220,15 @@ class SessionForm(FlaskForm):
     def row_lists(self):
         return [self._fields[name] for name in ROW_NAMES]
 
-    def can_add(self, name):
-        return len(self._fields[name].entries) < records.MAX_ROWS[name]
-
     def limit_message(self, name):
         return _("Please enter at most %(n)d rows here.", n=records.MAX_ROWS[name])
 
-    def add_blank_rows(self):
-        """A table with no rows gets one empty row, ready to fill in."""
-        for rows in self.row_lists():
-            if not rows.entries:
-                rows.append_entry()
-
-    def drop_blank_rows(self):
-        for rows in self.row_lists():
-            rows.entries = [entry for entry in rows.entries if not entry.form.is_blank()]
-
-    def apply_row_buttons(self, formdata):
-        """An "Add" or "Remove" button: True when one was pressed (the page is shown again with
-        what was typed; nothing is saved)."""
-        for rows in self.row_lists():
-            if f"add_{rows.name}" in formdata:
-                if self.can_add(rows.name):
-                    rows.append_entry()
-                else:
-                    self.list_errors[rows.name] = [self.limit_message(rows.name)]
-                return True
-            removed = formdata.get(f"remove_{rows.name}")
-            if removed is not None:
-                if removed.isdigit() and int(removed) < len(rows.entries):
-                    del rows.entries[int(removed)]
-                    self._renumber(rows)
-                return True
-        return False
-
-    @staticmethod
-    def _renumber(rows):
+    def row_removed(self, rows):
         """Rows named 0, 1, 2... again after one was removed, keeping what was typed."""
         typed = [entry.form.data for entry in rows.entries]
         rows.entries, rows.last_index = [], -1
         for data in typed:
             rows.append_entry(data)
-
-    def validate(self, extra_validators=None):
-        self.drop_blank_rows()
-        valid = super().validate(extra_validators)
-        for rows in self.row_lists():
-            if len(rows.entries) > records.MAX_ROWS[rows.name]:
-                self.list_errors[rows.name] = [self.limit_message(rows.name)]
-                valid = False
-        return valid
 
     def to_record(self):
         data = {}

@@ -27,6 +27,7 @@ from wtforms import BooleanField, Field, FieldList, Form, FormField, StringField
 from wtforms.validators import StopValidation, ValidationError
 from wtforms.widgets import DateInput, EmailInput, TelInput
 
+from ..form_rows import RowTables
 from . import validation as contract  # the codes of docs/intake-answers.md
 
 REQUIRED = _l("Please answer this question.")
@@ -553,7 +554,7 @@ AcuteRowForm.FIELD_ORDER = ("name", "class", "days_per_month", "effect")
 PreventiveRowForm.FIELD_ORDER = ("drug", "class", "dose", "weeks", "outcome")
 
 
-class MedicinesForm(IntakeForm):
+class MedicinesForm(RowTables, IntakeForm):
     """Two repeatable tables. Rows are added and removed by submit buttons ("add_<list>",
     "remove_<list>" = the row's position), so no JavaScript is needed; a row left completely
     empty is ignored."""
@@ -581,45 +582,6 @@ class MedicinesForm(IntakeForm):
 
     def limit_message(self, name):
         return str(_l("You can list up to %(n)d medicines here.", n=self.LIMITS[name]))
-
-    def can_add(self, name):
-        return len(self._fields[name].entries) < self.LIMITS[name]
-
-    def drop_blank_rows(self):
-        for rows in self.row_lists():
-            rows.entries = [entry for entry in rows.entries if not entry.form.is_blank()]
-
-    def add_blank_rows(self):
-        """On a fresh page, one empty row in each table that has none, ready to fill in."""
-        for rows in self.row_lists():
-            if not rows.entries:
-                rows.append_entry()
-
-    def apply_row_buttons(self, formdata):
-        """Handle "Add another medicine" / "Remove": True when one was pressed (the page is then
-        shown again with what was typed, and nothing is saved)."""
-        for rows in self.row_lists():
-            if f"add_{rows.name}" in formdata:
-                if self.can_add(rows.name):
-                    rows.append_entry()
-                else:
-                    self.list_errors[rows.name] = [self.limit_message(rows.name)]
-                return True
-            removed = formdata.get(f"remove_{rows.name}")
-            if removed is not None:
-                if removed.isdigit() and int(removed) < len(rows.entries):
-                    del rows.entries[int(removed)]
-                return True
-        return False
-
-    def validate(self, extra_validators=None):
-        self.drop_blank_rows()
-        valid = super().validate(extra_validators)
-        for rows in self.row_lists():
-            if len(rows.entries) > self.LIMITS[rows.name]:
-                self.list_errors[rows.name] = [self.limit_message(rows.name)]
-                valid = False
-        return valid
 
 
 # --- Questionnaires ----------------------------------------------------------------------------

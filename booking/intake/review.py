@@ -23,9 +23,10 @@ from .. import audit
 from ..database import begin_write
 from ..extensions import db
 from ..courses import services as courses
-from ..courses.session_records import COURSE_STATUS_LABELS
+from ..courses.session_records import APPOINTMENT_STATUS_LABELS, COURSE_STATUS_LABELS
 from ..models import Appointment, AppointmentStatus, Intake, IntakeFlag, QuestionnaireResponse
 from ..models import Course, CourseStatus, StaffUser
+from ..rule_error import RuleError
 from ..scheduler.contacts import international_phone
 from ..timeutil import clinic_tz, utcnow
 from . import scoring, validation
@@ -38,13 +39,8 @@ NOTE_MAX = 2000
 
 # --- Domain errors: the views turn them into a message next to the field (422). -----------------
 
-class ReviewError(Exception):
-    status = 422
-
-    def __init__(self, message, fields=None):
-        super().__init__(str(message))
-        self.message = message
-        self.fields = fields or {}
+class ReviewError(RuleError):
+    """A rule broken; `fields` maps field keys to messages (422)."""
 
 
 class NoIntake(ReviewError):
@@ -61,10 +57,6 @@ class InvalidInput(ReviewError):
 
 # --- Words -----------------------------------------------------------------------------------------
 
-APPOINTMENT_STATUS_LABELS = {
-    "booked": _l("Booked"), "arrived": _l("Arrived"), "completed": _l("Completed"),
-    "no_show": _l("No-show"), "cancelled": _l("Cancelled"),
-}
 INTAKE_STATUS_LABELS = {
     "not_started": _l("Intake not started"), "in_progress": _l("Intake in progress"),
     "submitted": _l("Intake submitted"),

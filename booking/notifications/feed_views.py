@@ -5,23 +5,12 @@ from flask import Blueprint, Response, abort
 from ..extensions import limiter
 from ..security import limit_blueprint
 from . import feeds
+from .views import private_headers
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 limit_blueprint(limiter, bp, "RATELIMIT_PRIVATE_LINKS")
 
-PRIVATE_HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Robots-Tag": "noindex, nofollow",
-    "X-Content-Type-Options": "nosniff",
-}
-
-
-@bp.after_request
-def private_headers(response):
-    """Also on the 404 of a wrong token."""
-    response.headers.update(PRIVATE_HEADERS)
-    return response
+bp.after_request(private_headers)  # also on the 404 of a wrong token
 
 
 @bp.route("/<token>.ics")

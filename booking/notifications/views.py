@@ -21,11 +21,13 @@ PRIVATE_HEADERS = {
 }
 
 
-@bp.after_request
 def private_headers(response):
-    """Also on the 404 of a wrong token."""
+    """Also on the 404 of a wrong token (feed_views.py registers it on its blueprint too)."""
     response.headers.update(PRIVATE_HEADERS)
     return response
+
+
+bp.after_request(private_headers)
 
 
 @bp.route("/manage/<token>/calendar.ics")

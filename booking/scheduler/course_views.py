@@ -29,16 +29,24 @@ from ..models import AppointmentStatus, CourseStatus
 from ..timeutil import to_local
 from . import services
 from .forms import (
-    ANY,
     CancelForm,
     DetailsForm,
     PractitionerChoiceForm,
     RescheduleForm,
     parse_practitioner,
     parse_start,
-    practitioner_choice,
 )
-from .views import DATETIME_PATTERN, _days, _practitioner_arg, _week, bp, private_page
+from .views import (
+    DATETIME_PATTERN,
+    _appointment_or_404,
+    _chosen_practitioner_or_404,
+    _days,
+    _fill_choice_form,
+    _practitioner_arg,
+    _week,
+    bp,
+    private_page,
+)
 
 # The number of sessions offered first, when the service allows it.
 DEFAULT_SESSIONS = 5
@@ -132,19 +140,6 @@ def _course_service_or_404(service_id):
     return service
 
 
-def _chosen_practitioner_or_404(service, value):
-    """Step 2's practitioner: None for "any", the practitioner, or 404 for anything else."""
-    chosen = practitioner_choice(value)
-    if chosen is False:
-        abort(404)
-    if chosen is None:
-        return None
-    practitioner = next((p for p in services.practitioners_for(service) if p.id == chosen), None)
-    if practitioner is None:
-        abort(404)
-    return practitioner
-
-
 # --- Step 1: a week of course starts. -------------------------------------------------------------
 
 @bp.route("/book/<int:service_id>/course")
@@ -163,14 +158,9 @@ def course_starts(service_id):
             found = courses.find_course_starts(service, sessions, week.first, week.last,
                                                practitioner)
 
-    form = CourseChoiceForm(formdata=None)
+    form = _fill_choice_form(CourseChoiceForm(formdata=None), practitioners, practitioner, week)
     form.sessions.choices = [(str(n), str(n)) for n in courses.session_counts(service)]
     form.sessions.data = str(sessions)
-    form.practitioner.choices = [(ANY, _("Any practitioner"))] + [
-        (str(p.id), f"{p.full_name}, {p.title}" if p.title else p.full_name) for p in practitioners
-    ]
-    form.practitioner.data = _practitioner_arg(practitioner)
-    form.week.data = week.first.isoformat()
     return render_template(
         "scheduler/course_starts.html", service=service, sessions=sessions, form=form,
         practitioner=practitioner, practitioner_arg=_practitioner_arg(practitioner), week=week,
@@ -258,8 +248,8 @@ def course_details(service_id):
 
 def _course_or_404(token):
     """The course behind a manage link, and its first session (which carries the intake)."""
-    appointment = services.appointment_by_token(token)
-    if appointment is None or appointment.course is None:
+    appointment = _appointment_or_404(token)
+    if appointment.course is None:
         abort(404)
     return appointment.course, appointment
 

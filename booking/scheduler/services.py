@@ -142,6 +142,27 @@ def _day_bounds_utc(first_day, last_day):
     return start, end
 
 
+def _add_busy_intervals(busy, owner_column, until_column, range_start, range_end,
+                        exclude_ids=()):
+    """Append to busy[owner] the interval each live appointment in the range holds that owner
+    (a practitioner or a resource) busy; owner_column names the owner, until_column the end.
+
+    Bounded by the range: appointments start at most LONGEST_APPOINTMENT_SPAN before it."""
+    rows = db.session.execute(
+        select(owner_column, Appointment.starts_at, until_column)
+        .where(
+            owner_column.in_(list(busy)),
+            Appointment.status != AppointmentStatus.CANCELLED.value,
+            Appointment.starts_at >= range_start - LONGEST_APPOINTMENT_SPAN,
+            Appointment.starts_at < range_end,
+            until_column > range_start,
+            *([Appointment.id.not_in(exclude_ids)] if exclude_ids else []),
+        )
+    ).all()
+    for owner_id, starts_at, until in rows:
+        busy[owner_id].append(engine.Interval(starts_at, until))
+
+
 def _calendars(practitioners, first_day, last_day, exclude_ids=(), include_appointments=True):
     """The engine's view of each practitioner over the days asked: hours and busy intervals.
 
@@ -155,19 +176,8 @@ def _calendars(practitioners, first_day, last_day, exclude_ids=(), include_appoi
     ).scalars().all()
     busy = {pid: [] for pid in ids}
     if include_appointments:
-        appointments = db.session.execute(
-            select(Appointment.practitioner_id, Appointment.starts_at, Appointment.blocks_until)
-            .where(
-                Appointment.practitioner_id.in_(ids),
-                Appointment.status != AppointmentStatus.CANCELLED.value,
-                Appointment.starts_at >= range_start - LONGEST_APPOINTMENT_SPAN,
-                Appointment.starts_at < range_end,
-                Appointment.blocks_until > range_start,
-                *([Appointment.id.not_in(exclude_ids)] if exclude_ids else []),
-            )
-        ).all()
-        for pid, starts_at, blocks_until in appointments:
-            busy[pid].append(engine.Interval(starts_at, blocks_until))
+        _add_busy_intervals(busy, Appointment.practitioner_id, Appointment.blocks_until,
+                            range_start, range_end, exclude_ids)
     clinic_closures = []
     for closure, start, end in closures_between(range_start, range_end):
         interval = engine.Interval(start, end)
@@ -201,19 +211,8 @@ def _resource_calendars(service, first_day, last_day, exclude_ids=(),
     busy = {rid: [] for rid in resources}
     if resources and include_appointments:
         range_start, range_end = _day_bounds_utc(first_day, last_day)
-        rows = db.session.execute(
-            select(Appointment.resource_id, Appointment.starts_at, Appointment.resource_until)
-            .where(
-                Appointment.resource_id.in_(resources),
-                Appointment.status != AppointmentStatus.CANCELLED.value,
-                Appointment.starts_at >= range_start - LONGEST_APPOINTMENT_SPAN,
-                Appointment.starts_at < range_end,
-                Appointment.resource_until > range_start,
-                *([Appointment.id.not_in(exclude_ids)] if exclude_ids else []),
-            )
-        ).all()
-        for rid, starts_at, until in rows:
-            busy[rid].append(engine.Interval(starts_at, until))
+        _add_busy_intervals(busy, Appointment.resource_id, Appointment.resource_until,
+                            range_start, range_end, exclude_ids)
     return [engine.ResourceCalendar(rid, tuple(busy[rid])) for rid in resources]
 
 

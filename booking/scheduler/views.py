@@ -124,6 +124,30 @@ def _practitioner_arg(practitioner):
     return str(practitioner.id) if practitioner else ANY
 
 
+def _fill_choice_form(form, practitioners, practitioner, week):
+    """The small GET form above a week of times: whose times (or any), and the week shown."""
+    form.practitioner.choices = [(ANY, _("Any practitioner"))] + [
+        (str(p.id), f"{p.full_name}, {p.title}" if p.title else p.full_name) for p in practitioners
+    ]
+    form.practitioner.data = _practitioner_arg(practitioner)
+    form.week.data = week.first.isoformat()
+    return form
+
+
+def _chosen_practitioner_or_404(service, value):
+    """The details step's practitioner: None for "any", the practitioner, or 404 for anything
+    else (one the service does not offer)."""
+    chosen = practitioner_choice(value)
+    if chosen is False:
+        abort(404)
+    if chosen is None:
+        return None
+    practitioner = next((p for p in services.practitioners_for(service) if p.id == chosen), None)
+    if practitioner is None:
+        abort(404)
+    return practitioner
+
+
 # --- Step 1: the clinic and what can be booked. ---------------------------------------------------
 
 @bp.route("/")
@@ -152,12 +176,8 @@ def slots(service_id):
             week = _week(week.next.isoformat())
             found = services.find_slots(service, week.first, week.last, practitioner)
 
-    form = PractitionerChoiceForm(formdata=None)
-    form.practitioner.choices = [(ANY, _("Any practitioner"))] + [
-        (str(p.id), f"{p.full_name}, {p.title}" if p.title else p.full_name) for p in practitioners
-    ]
-    form.practitioner.data = _practitioner_arg(practitioner)
-    form.week.data = week.first.isoformat()
+    form = _fill_choice_form(PractitionerChoiceForm(formdata=None), practitioners,
+                             practitioner, week)
     return render_template(
         "scheduler/slots.html", service=service, practitioner=practitioner,
         practitioner_arg=_practitioner_arg(practitioner), form=form, week=week,
@@ -184,15 +204,7 @@ def details(service_id):
     service = services.get_bookable_service(service_id)
     if service is None:
         abort(404)
-    chosen = practitioner_choice(request.args.get("practitioner"))
-    if chosen is False:
-        abort(404)
-    practitioner = None
-    if chosen is not None:
-        offered = services.practitioners_for(service)
-        practitioner = next((p for p in offered if p.id == chosen), None)
-        if practitioner is None:
-            abort(404)
+    practitioner = _chosen_practitioner_or_404(service, request.args.get("practitioner"))
     practitioner_arg = _practitioner_arg(practitioner)
 
     raw_start = request.args.get("start")

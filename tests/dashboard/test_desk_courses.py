@@ -4,16 +4,13 @@
 clinic days at the same time: a 5-session course from Wednesday 9 December runs Wed 9, Thu 10,
 Fri 11, Mon 14 and Tue 15.
 """
-import html
 import re
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
-from urllib.parse import unquote
-from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from booking.courses import services as courses
 from booking.extensions import db
@@ -29,8 +26,8 @@ from booking.models import (
 )
 from booking.scheduler import services as booking
 from tests.conftest import PATIENT
+from tests.dashboard.helpers import KYIV, at, count, links, new_patient, text
 
-KYIV = ZoneInfo("Europe/Kyiv")
 MONDAY = date(2026, 12, 7)
 WEDNESDAY = date(2026, 12, 9)
 NEXT_MONDAY = date(2026, 12, 14)
@@ -40,24 +37,6 @@ COURSE_DAYS = [date(2026, 12, 9), date(2026, 12, 10), date(2026, 12, 11), date(2
 
 # --- Helpers ----------------------------------------------------------------------------------
 
-def at(day, hhmm="10:00"):
-    hours, minutes = map(int, hhmm.split(":"))
-    return datetime.combine(day, time(hours, minutes), tzinfo=KYIV)
-
-
-def text(response):
-    return response.get_data(as_text=True)
-
-
-def links(response):
-    return [unquote(html.unescape(href)) for href in re.findall(r'href="([^"]+)"', text(response))]
-
-
-def count(model):
-    db.session.rollback()  # see what the requests committed
-    return db.session.execute(select(func.count()).select_from(model)).scalar_one()
-
-
 def fresh_course(course_id):
     db.session.rollback()
     db.session.expire_all()
@@ -66,15 +45,6 @@ def fresh_course(course_id):
 
 def local_days(course):
     return [a.starts_at.astimezone(KYIV).date() for a in course.appointments]
-
-
-def caller(start, consent=True, **changes):
-    data = {"action": "book", "start": start.isoformat(), "patient": "new",
-            "full_name": "Oksana Caller", "phone": "067 111 22 33",
-            "email": "oksana@example.com", "date_of_birth": "1985-02-03", **changes}
-    if consent:
-        data["consent"] = "y"
-    return data
 
 
 @pytest.fixture
@@ -210,7 +180,7 @@ def test_a_receptionist_books_a_five_session_course_for_an_existing_patient(clin
 
 
 def test_a_new_patient_course_shows_the_reference_and_the_manage_link_once(clinic, desk):
-    response = desk.post(course_url(clinic, week=WEDNESDAY), data=caller(at(WEDNESDAY)))
+    response = desk.post(course_url(clinic, week=WEDNESDAY), data=new_patient(at(WEDNESDAY)))
     page = text(response)
     assert response.status_code == 200, page
     course = db.session.execute(select(Course)).scalar_one()
@@ -231,7 +201,7 @@ def test_a_new_patient_course_shows_the_reference_and_the_manage_link_once(clini
 
 def test_a_new_patient_without_the_callers_consent_gets_422_and_nothing_is_stored(clinic, desk):
     response = desk.post(course_url(clinic, week=WEDNESDAY),
-                         data=caller(at(WEDNESDAY), consent=False))
+                         data=new_patient(at(WEDNESDAY), consent=False))
     page = text(response)
     assert response.status_code == 422
     assert "ask the caller whether they agree" in page
@@ -243,7 +213,7 @@ def test_a_blocked_day_gives_409_naming_it_offers_alternatives_and_stores_nothin
     book_consultation(clinic, at(NEXT_MONDAY))  # the doctor is busy on day 4 at 10:00
     appointments, patients = count(Appointment), count(Patient)
 
-    response = desk.post(course_url(clinic, week=WEDNESDAY), data=caller(at(WEDNESDAY)))
+    response = desk.post(course_url(clinic, week=WEDNESDAY), data=new_patient(at(WEDNESDAY)))
     page = text(response)
     assert response.status_code == 409, page
     assert "Monday, 14 December" in page
@@ -255,7 +225,7 @@ def test_a_blocked_day_gives_409_naming_it_offers_alternatives_and_stores_nothin
     assert (count(Course), count(Appointment), count(Patient)) == (0, appointments, patients)
 
     # Picking an alternative books it.
-    retry = desk.post(course_url(clinic, week=WEDNESDAY), data=caller(
+    retry = desk.post(course_url(clinic, week=WEDNESDAY), data=new_patient(
         datetime.fromisoformat(alternatives[0])))
     assert retry.status_code == 200, text(retry)
     assert count(Course) == 1
@@ -263,7 +233,7 @@ def test_a_blocked_day_gives_409_naming_it_offers_alternatives_and_stores_nothin
 
 def test_a_weekend_start_gives_422(clinic, desk):
     saturday = date(2026, 12, 12)
-    response = desk.post(course_url(clinic, week=saturday), data=caller(at(saturday)))
+    response = desk.post(course_url(clinic, week=saturday), data=new_patient(at(saturday)))
     assert response.status_code == 422
     assert count(Course) == 0
 
@@ -507,7 +477,7 @@ def test_a_clinician_gets_403_on_the_desk_course_routes(booked_course, staff_cli
     clinician = staff_client("clinician", practitioner=clinic.doctor)
     for method, url, data in (
             ("GET", course_url(clinic), None),
-            ("POST", course_url(clinic, week=WEDNESDAY), caller(at(WEDNESDAY))),
+            ("POST", course_url(clinic, week=WEDNESDAY), new_patient(at(WEDNESDAY))),
             ("GET", f"/staff/desk/courses/{course.id}", None),
             ("POST", f"/staff/desk/courses/{course.id}/cancel",
              {"cancelled_by": "clinic", "reason": "x"}),
@@ -538,7 +508,7 @@ def test_signed_out_visitors_are_sent_to_sign_in(booked_course, client):
 @pytest.mark.parametrize("chosen, language", [("en", "en"), (None, "uk")])
 def test_a_new_callers_course_is_booked_in_the_language_they_chose(clinic, desk, chosen,
                                                                     language):
-    data = caller(at(WEDNESDAY)) if chosen is None else caller(at(WEDNESDAY), language=chosen)
+    data = new_patient(at(WEDNESDAY)) if chosen is None else new_patient(at(WEDNESDAY), language=chosen)
     response = desk.post(course_url(clinic, week=WEDNESDAY), data=data)
     assert response.status_code == 200, text(response)
     db.session.rollback()

@@ -4,15 +4,13 @@
 booking services, so these tests look at what a receptionist sees and at what was stored.
 """
 import copy
-import html
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from types import SimpleNamespace
-from urllib.parse import parse_qs, unquote, urlsplit
-from zoneinfo import ZoneInfo
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from booking.extensions import db
 from booking.intake import services as intake
@@ -26,34 +24,15 @@ from booking.models import (
 )
 from booking.scheduler import services as booking
 from tests.conftest import NOW, PATIENT
+from tests.dashboard.helpers import at, count, links, new_patient, text
 from tests.intake.test_services import ANSWERS
 
-KYIV = ZoneInfo("Europe/Kyiv")
 MONDAY = date(2026, 12, 7)
 TUESDAY = date(2026, 12, 8)
 WEDNESDAY = date(2026, 12, 9)
 
 
 # --- Helpers ----------------------------------------------------------------------------------
-
-def at(day, hhmm):
-    hours, minutes = map(int, hhmm.split(":"))
-    return datetime.combine(day, time(hours, minutes), tzinfo=KYIV)
-
-
-def text(response):
-    return response.get_data(as_text=True)
-
-
-def links(response):
-    """The page's links, decoded (a start's "+02:00" reads as such)."""
-    return [unquote(html.unescape(href)) for href in re.findall(r'href="([^"]+)"', text(response))]
-
-
-def count(model):
-    db.session.rollback()  # see what the requests committed
-    return db.session.execute(select(func.count()).select_from(model)).scalar_one()
-
 
 def fresh(model, object_id):
     db.session.rollback()
@@ -65,15 +44,6 @@ def book_url(clinic, practitioner=None, service=None, day=TUESDAY):
     practitioner = practitioner or clinic.olena
     service = service or clinic.service
     return f"/staff/book?service={service.id}&practitioner={practitioner.id}&day={day}"
-
-
-def new_patient(start, consent=True, **changes):
-    data = {"action": "book", "start": start.isoformat(), "patient": "new",
-            "full_name": "Oksana Caller", "phone": "067 111 22 33",
-            "email": "oksana@example.com", "date_of_birth": "1985-02-03", **changes}
-    if consent:
-        data["consent"] = "y"
-    return data
 
 
 @pytest.fixture
