@@ -139,6 +139,7 @@ def opening_hours():
 def _service_snapshot(service):
     return {
         "name": service.name,
+        "name_uk": service.name_uk,
         "duration_minutes": service.duration_minutes,
         "grid_minutes": service.grid_minutes,
         "buffer_minutes": service.buffer_minutes,
@@ -159,9 +160,13 @@ def _clean_service(fields):
         errors["name"] = _l("Please enter the service's name.")
     elif len(clean["name"]) > 120:
         errors["name"] = _l("Please use at most %(n)d characters.", n=120)
-    clean["description"] = str(fields.get("description") or "").strip()
-    if len(clean["description"]) > 2000:
-        errors["description"] = _l("Please use at most %(n)d characters.", n=2000)
+    clean["name_uk"] = _text(fields.get("name_uk"))
+    if len(clean["name_uk"]) > 120:
+        errors["name_uk"] = _l("Please use at most %(n)d characters.", n=120)
+    for name in ("description", "description_uk"):
+        clean[name] = str(fields.get(name) or "").strip()
+        if len(clean[name]) > 2000:
+            errors[name] = _l("Please use at most %(n)d characters.", n=2000)
     for name, low, high in (("duration_minutes", 5, 540), ("grid_minutes", 5, 540),
                             ("buffer_minutes", 0, 240)):
         clean[name] = _whole(fields.get(name), low, high)
@@ -194,7 +199,8 @@ def _apply_service(service, clean):
 
 
 def create_service(*, actor, **fields):
-    """A new service. fields: name, description, duration_minutes, grid_minutes,
+    """A new service. fields: name, name_uk, description, description_uk, duration_minutes,
+    grid_minutes,
     buffer_minutes, online_bookable, active, needs_ketamine_prescreen, practitioner_ids."""
     begin_write()
     try:
@@ -221,12 +227,13 @@ def update_service(service_id, *, actor, **fields):
             raise LookupError("service")
         clean = _clean_service(fields)
         before = _service_snapshot(service)
-        description_before = service.description
+        descriptions_before = service.description, service.description_uk
         _apply_service(service, clean)
         after = _service_snapshot(service)
         changed = sorted(key for key in after if before[key] != after[key])
-        if service.description != description_before:
-            changed.append("description")
+        for name, was in zip(("description", "description_uk"), descriptions_before):
+            if getattr(service, name) != was:
+                changed.append(name)
         if changed:
             audit.record("service.update", object_type="service", object_id=service.id,
                          details={"before": before, "after": after, "changed": changed},
@@ -240,29 +247,31 @@ def update_service(service_id, *, actor, **fields):
 
 # --- Practitioners and working hours --------------------------------------------------------------
 
+PRACTITIONER_TEXTS = ("full_name", "full_name_uk", "title", "title_uk")
+
+
 def _clean_practitioner(fields):
     errors = {}
-    full_name = _text(fields.get("full_name"))
-    title = _text(fields.get("title"))
-    if not full_name:
+    clean = {name: _text(fields.get(name)) for name in PRACTITIONER_TEXTS}
+    if not clean["full_name"]:
         errors["full_name"] = _l("Please enter the practitioner's name.")
-    elif len(full_name) > 120:
-        errors["full_name"] = _l("Please use at most %(n)d characters.", n=120)
-    if len(title) > 120:
-        errors["title"] = _l("Please use at most %(n)d characters.", n=120)
+    for name in PRACTITIONER_TEXTS:
+        if len(clean[name]) > 120:
+            errors[name] = _l("Please use at most %(n)d characters.", n=120)
     if errors:
         raise AdminError(CHECK_FIELDS, errors)
-    return {"full_name": full_name, "title": title, "active": _flag(fields.get("active"))}
+    return {**clean, "active": _flag(fields.get("active"))}
 
 
 def _practitioner_snapshot(practitioner):
-    return {"full_name": practitioner.full_name, "title": practitioner.title,
-            "active": practitioner.active}
+    return {name: getattr(practitioner, name) for name in (*PRACTITIONER_TEXTS, "active")}
 
 
-def create_practitioner(*, actor, full_name, title="", active=True):
+def create_practitioner(*, actor, full_name, title="", active=True, full_name_uk="",
+                        title_uk=""):
     """A new practitioner (working hours are set on their own page)."""
-    clean = _clean_practitioner({"full_name": full_name, "title": title, "active": active})
+    clean = _clean_practitioner({"full_name": full_name, "title": title, "active": active,
+                                 "full_name_uk": full_name_uk, "title_uk": title_uk})
     begin_write()
     try:
         practitioner = Practitioner(**clean)
@@ -277,9 +286,11 @@ def create_practitioner(*, actor, full_name, title="", active=True):
     return practitioner
 
 
-def update_practitioner(practitioner_id, *, actor, full_name, title="", active=True):
-    """Change name, title, active. An inactive practitioner is offered for no booking."""
-    clean = _clean_practitioner({"full_name": full_name, "title": title, "active": active})
+def update_practitioner(practitioner_id, *, actor, full_name, title="", active=True,
+                        full_name_uk="", title_uk=""):
+    """Change names, titles, active. An inactive practitioner is offered for no booking."""
+    clean = _clean_practitioner({"full_name": full_name, "title": title, "active": active,
+                                 "full_name_uk": full_name_uk, "title_uk": title_uk})
     begin_write()
     try:
         practitioner = db.session.get(Practitioner, practitioner_id)

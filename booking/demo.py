@@ -22,6 +22,33 @@ SERVICES = [
      "3 to 7 infusion sessions on consecutive clinic days at the same time, booked as one "
      "course; a clinician reviews your questionnaire before the course is confirmed."),
 ]
+# The Ukrainian wording of the names above (admins type both in the service and practitioner
+# forms): what Ukrainian pages and emails show.
+IN_UKRAINIAN = {
+    "First consultation with a neurologist": "Первинна консультація невролога",
+    "Headache and migraine: history, examination and a treatment plan.":
+        "Головний біль і мігрень: розпитування, огляд і план лікування.",
+    "Follow-up consultation": "Повторна консультація",
+    "Review of treatment and next steps.": "Оцінка лікування і наступні кроки.",
+    "Psychotherapy session": "Сеанс психотерапії",
+    "Individual session for depression, PTSD or anxiety.":
+        "Індивідуальний сеанс при депресії, ПТСР або тривозі.",
+    "Ketamine infusion session": "Сеанс інфузії кетаміну",
+    "A single infusion session under medical supervision, after a consultation.":
+        "Один сеанс інфузії під наглядом лікаря, після консультації.",
+    "Ketamine infusion course": "Курс інфузій кетаміну",
+    "3 to 7 infusion sessions on consecutive clinic days at the same time, booked as one "
+    "course; a clinician reviews your questionnaire before the course is confirmed.":
+        "Від 3 до 7 сеансів інфузії в робочі дні клініки поспіль в один і той самий час, "
+        "записаних як один курс; лікар переглядає Вашу анкету, перш ніж підтвердити курс.",
+    "Dr Olena Kovalenko": "Д-р Олена Коваленко",
+    "Neurologist, headache specialist": "Невролог, спеціаліст із головного болю",
+    "Dr Andrii Melnyk": "Д-р Андрій Мельник",
+    "Psychiatrist, anaesthesia-trained": "Психіатр, з підготовкою з анестезіології",
+    "Iryna Shevchenko": "Ірина Шевченко",
+    "Clinical psychologist, psychotherapist": "Клінічний психолог, психотерапевт",
+}
+
 # The infusion services need an infusion chair, kept for an hour of observation afterwards.
 INFUSION_OBSERVATION_MINUTES = 60
 CHAIRS = ("Infusion chair 1", "Infusion chair 2")
@@ -61,6 +88,7 @@ def load_demo_data():
         course = name.endswith("course")
         service = Service(name=name, duration_minutes=minutes, grid_minutes=grid,
                           buffer_minutes=buffer, description=description, position=position,
+                          name_uk=IN_UKRAINIAN[name], description_uk=IN_UKRAINIAN[description],
                           needs_ketamine_prescreen=infusion,
                           resource_kind="infusion_chair" if infusion else None,
                           observation_minutes=INFUSION_OBSERVATION_MINUTES if infusion else 0,
@@ -69,7 +97,8 @@ def load_demo_data():
         db.session.add(service)
         services.append(service)
     for name, title, service_indexes, periods in PRACTITIONERS:
-        practitioner = Practitioner(full_name=name, title=title,
+        practitioner = Practitioner(full_name=name, title=title, full_name_uk=IN_UKRAINIAN[name],
+                                    title_uk=IN_UKRAINIAN[title],
                                     services=[services[i] for i in service_indexes])
         for weekday, spans in periods.items():
             for start, end in spans:

@@ -9,6 +9,7 @@ from flask_babel import format_date, format_datetime, format_decimal, format_tim
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
+from .localized import localized
 from .scheduler.contacts import international_phone, phone_link
 
 # The switch names each language in that language (an autonym is never translated).
@@ -188,4 +189,6 @@ def register_template_helpers(app):
         return format_datetime(instant, DATETIME_SHORT if style == "short" else style)
 
     app.add_template_filter(international_phone, "phone")
+    # {{ service | localized("name") }}: the Ukrainian wording of a name on Ukrainian pages.
+    app.add_template_filter(localized, "localized")
     app.add_template_filter(local_number, "number")

@@ -88,9 +88,15 @@ def _minutes(label, hint):
 
 class ServiceForm(FlaskForm):
     name = StringField(lazy_pgettext("service", "Name"), [Length(max=200)])
+    name_uk = StringField(_l("Name in Ukrainian"), [Length(max=200)],
+                          description=_l("Shown on Ukrainian pages and in Ukrainian emails. "
+                                         "Leave empty to show the name above."))
     description = TextAreaField(_l("Description"), [Length(max=4000)],
                                 description=_l("Shown to patients when they choose a service."),
                                 render_kw={"rows": 3})
+    description_uk = TextAreaField(_l("Description in Ukrainian"), [Length(max=4000)],
+                                   description=_l("Leave empty to show the description above."),
+                                   render_kw={"rows": 3})
     duration_minutes = _minutes(_l("Duration in minutes"), _l("From 5 to 540."))
     grid_minutes = _minutes(_l("Start times every ... minutes"),
                             _l("From 5 to 540. 30 gives 10:00, 10:30, 11:00 ..."))
@@ -104,8 +110,14 @@ class ServiceForm(FlaskForm):
 
 class PractitionerForm(FlaskForm):
     full_name = StringField(_l("Full name"), [Length(max=200)])
+    full_name_uk = StringField(_l("Full name in Ukrainian"), [Length(max=200)],
+                               description=_l("Shown on Ukrainian pages and in Ukrainian "
+                                              "emails. Leave empty to show the name above."))
     title = StringField(_l("Title"), [Length(max=200)],
                         description=_l("For example “Neurologist” or “Psychotherapist”."))
+    title_uk = StringField(_l("Title in Ukrainian"), [Length(max=200)],
+                           description=_l("For example “Невролог”. Leave empty to show the "
+                                          "title above."))
     active = BooleanField(_l("Active"))
 
 
@@ -317,7 +329,8 @@ def staff_reset_password(user_id):
 
 # --- Services -------------------------------------------------------------------------------------
 
-SERVICE_FIELDS = ("name", "description", "duration_minutes", "grid_minutes", "buffer_minutes",
+SERVICE_FIELDS = ("name", "name_uk", "description", "description_uk", "duration_minutes",
+                  "grid_minutes", "buffer_minutes",
                   "online_bookable", "active", "needs_ketamine_prescreen", "practitioner_ids")
 
 
@@ -392,14 +405,16 @@ def practitioners_list():
                            weekday_names=clinic_admin.WEEKDAY_NAMES)
 
 
+PRACTITIONER_FIELDS = ("full_name", "full_name_uk", "title", "title_uk", "active")
+
+
 def _save_practitioner(form, save, practitioner):
     template = "dashboard/admin/practitioner_form.html"
     if not form.validate():
         return render_template(template, form=form, practitioner=practitioner, messages=[
             _("Please check the fields marked below.")]), 422
     try:
-        saved = save(full_name=form.full_name.data, title=form.title.data,
-                     active=form.active.data)
+        saved = save(**{name: form[name].data for name in PRACTITIONER_FIELDS})
     except LookupError:
         abort(404)
     except clinic_admin.AdminError as error:

@@ -16,6 +16,7 @@ from wtforms.validators import Length
 from wtforms.widgets import DateInput, TimeInput
 
 from .. import clinic_admin
+from ..localized import localized
 from ..auth.access import staff_required
 from ..scheduler.services import local_today
 from . import RECEPTION, bp
@@ -57,7 +58,7 @@ def _closure_form(formdata=True):
     form = ClosureForm() if formdata else ClosureForm(
         formdata=None, data={"day": local_today().isoformat(), "repeat": "once"})
     form.practitioner_id.choices = [SelectChoice("", _("The whole clinic"))] + [
-        SelectChoice(str(p.id), p.full_name) for p in clinic_admin.all_practitioners()
+        SelectChoice(str(p.id), localized(p, "full_name")) for p in clinic_admin.all_practitioners()
         if p.active]
     return form
 

@@ -38,6 +38,7 @@ from wtforms import (
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import DateInput, EmailInput, TelInput
 
+from ..localized import localized
 from ..auth.access import safe_next, staff_required
 from ..scheduler import desk, services
 from ..scheduler.forms import ANY, monday_of, parse_start
@@ -204,7 +205,7 @@ def private(view):
 
 
 def _practitioner_choices(practitioners, any_label):
-    return [SelectChoice(ANY, any_label)] + [SelectChoice(str(p.id), p.full_name)
+    return [SelectChoice(ANY, any_label)] + [SelectChoice(str(p.id), localized(p, "full_name"))
                                             for p in practitioners]
 
 
@@ -311,7 +312,7 @@ def _render_book(choice, *, caller_form=None, search_form=None, search=None, mes
                  alternatives=None, status=200):
     choice_form = BookingChoiceForm(formdata=None)
     choice_form.service.choices = [SelectChoice("", _("Choose a service"))] + [
-        SelectChoice(str(s.id), s.name) for s in choice.services]
+        SelectChoice(str(s.id), localized(s, "name")) for s in choice.services]
     choice_form.service.data = str(choice.service.id) if choice.service else ""
     choice_form.practitioner.choices = _practitioner_choices(choice.practitioners,
                                                              _("Any practitioner"))
@@ -456,7 +457,7 @@ def desk_cancel(appointment_id):
 
 def _render_move(options, form, *, message=None, status=200):
     chooser = WeekChoiceForm(formdata=None)
-    chooser.practitioner.choices = [SelectChoice(str(p.id), p.full_name)
+    chooser.practitioner.choices = [SelectChoice(str(p.id), localized(p, "full_name"))
                                     for p in options.practitioners]
     chooser.practitioner.data = str(options.practitioner.id) if options.practitioner else ""
     chooser.week.data = options.monday.isoformat()

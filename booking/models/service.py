@@ -24,8 +24,13 @@ class Service(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Names the clinic types come in the site's two languages: the main one (English, like the
+    # source text of the pages) and its Ukrainian wording, shown on Ukrainian pages and in
+    # Ukrainian emails when given (booking.localized).
     name: Mapped[str] = mapped_column(String(120))
+    name_uk: Mapped[str] = mapped_column(String(120), default="", server_default="")
     description: Mapped[str] = mapped_column(Text, default="")
+    description_uk: Mapped[str] = mapped_column(Text, default="", server_default="")
     duration_minutes: Mapped[int] = mapped_column(Integer)
     # Slots start on this grid, counted from local midnight (30 gives 10:00, 10:30, ...).
     grid_minutes: Mapped[int] = mapped_column(Integer, default=30)
@@ -57,7 +62,9 @@ class Service(db.Model):
 class Practitioner(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     full_name: Mapped[str] = mapped_column(String(120))
+    full_name_uk: Mapped[str] = mapped_column(String(120), default="", server_default="")
     title: Mapped[str] = mapped_column(String(120), default="")
+    title_uk: Mapped[str] = mapped_column(String(120), default="", server_default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     services: Mapped[list[Service]] = relationship(

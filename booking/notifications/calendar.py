@@ -19,6 +19,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vText
 
+from ..localized import localized
 from ..models import AppointmentStatus
 from ..scheduler import services as booking
 from ..scheduler.contacts import international_phone
@@ -41,7 +42,8 @@ def event_summary(appointment):
     """The title a calendar shows (in the current locale): neutral by default."""
     clinic = current_app.config["CLINIC_SHORT_NAME"]
     if names_services():
-        title = _("%(service)s at %(clinic)s", service=appointment.service.name, clinic=clinic)
+        title = _("%(service)s at %(clinic)s", service=localized(appointment.service, "name"),
+                  clinic=clinic)
     else:
         title = _("Appointment at %(clinic)s", clinic=clinic)
     if appointment.course_id is not None and appointment.course is not None:

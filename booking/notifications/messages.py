@@ -32,6 +32,7 @@ from sqlalchemy.orm import selectinload
 
 from ..database import begin_write
 from ..extensions import db
+from ..localized import localized
 from ..models import Appointment, AppointmentStatus, OutboxMessage, Patient
 from ..scheduler.contacts import international_phone
 from ..timeutil import clinic_tz, utcnow
@@ -112,7 +113,8 @@ def needs_escort(service):
 
 
 def _service_name(service):
-    return service.name if current_app.config.get("EMAIL_NAMES_SERVICES") else None
+    """Only when the clinic names services in emails; in the email's language (force_locale)."""
+    return localized(service, "name") if current_app.config.get("EMAIL_NAMES_SERVICES") else None
 
 
 def _clinic():

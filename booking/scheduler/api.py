@@ -89,8 +89,11 @@ def _iso(instant):
 def _service_json(service):
     return {
         "id": service.id,
+        # Both wordings: a client shows name_uk on Ukrainian pages when it is not empty.
         "name": service.name,
+        "name_uk": service.name_uk,
         "description": service.description,
+        "description_uk": service.description_uk,
         "duration_minutes": service.duration_minutes,
         "grid_minutes": service.grid_minutes,
         "buffer_minutes": service.buffer_minutes,
@@ -99,7 +102,9 @@ def _service_json(service):
 
 
 def _practitioner_json(practitioner):
-    return {"id": practitioner.id, "name": practitioner.full_name, "title": practitioner.title}
+    return {"id": practitioner.id, "name": practitioner.full_name,
+            "name_uk": practitioner.full_name_uk, "title": practitioner.title,
+            "title_uk": practitioner.title_uk}
 
 
 @bp.get("/openapi.json")

@@ -118,13 +118,18 @@ THROTTLED = _error(
 def _service_schema():
     return {
         "type": "object",
-        "required": ["id", "name", "description", "duration_minutes", "grid_minutes",
-                     "buffer_minutes", "practitioner_ids"],
+        "required": ["id", "name", "name_uk", "description", "description_uk",
+                     "duration_minutes", "grid_minutes", "buffer_minutes", "practitioner_ids"],
         "additionalProperties": False,
         "properties": {
             "id": ID,
             "name": {"type": "string", "maxLength": 120},
+            "name_uk": {"type": "string", "maxLength": 120,
+                        "description": "The name in Ukrainian; empty when the clinic gave none "
+                                       "(then show `name`)."},
             "description": {"type": "string", "description": "May be empty."},
+            "description_uk": {"type": "string",
+                               "description": "In Ukrainian; empty when none was given."},
             "duration_minutes": {"type": "integer", "minimum": 1, "maximum": 540},
             "grid_minutes": {"type": "integer", "minimum": 1, "maximum": 540,
                              "description": "Slots start on this grid, counted from midnight."},
@@ -214,16 +219,26 @@ def openapi_document():
     slot = {"type": "object", "required": ["start", "end", "practitioner_id"],
             "additionalProperties": False,
             "properties": {"start": DATE_TIME, "end": DATE_TIME, "practitioner_id": ID}}
-    practitioner = {"type": "object", "required": ["id", "name", "title"],
+    in_ukrainian = "In Ukrainian; empty when the clinic gave none (then show the main one)."
+    practitioner = {"type": "object",
+                    "required": ["id", "name", "name_uk", "title", "title_uk"],
                     "additionalProperties": False,
                     "properties": {"id": ID, "name": {"type": "string", "maxLength": 120},
+                                   "name_uk": {"type": "string", "maxLength": 120,
+                                               "description": in_ukrainian},
                                    "title": {"type": "string", "maxLength": 120,
-                                             "description": "May be empty."}}}
-    service_example = {"id": 1, "name": "First consultation", "description": "",
+                                             "description": "May be empty."},
+                                   "title_uk": {"type": "string", "maxLength": 120,
+                                                "description": in_ukrainian}}}
+    service_example = {"id": 1, "name": "First consultation",
+                       "name_uk": "Первинна консультація", "description": "",
+                       "description_uk": "",
                        "duration_minutes": 60, "grid_minutes": 30, "buffer_minutes": 0,
                        "practitioner_ids": [1, 2]}
-    practitioners_example = [{"id": 1, "name": "Dr Neuro", "title": ""},
-                             {"id": 2, "name": "Dr Psych", "title": ""}]
+    practitioners_example = [{"id": 1, "name": "Dr Neuro", "name_uk": "", "title": "",
+                              "title_uk": ""},
+                             {"id": 2, "name": "Dr Psych", "name_uk": "", "title": "",
+                              "title_uk": ""}]
     id_param = {"type": "integer"}
     date_param = {"type": "string", "format": "date"}
     date_note = f" Between {EARLIEST_DAY} and {LATEST_DAY}, else 422."

@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 
 from ..courses import services as courses
 from ..extensions import limiter
+from ..localized import practitioner_label
 from ..security import booking_limit, private_link_limit
 from ..timeutil import to_local
 from . import services
@@ -127,7 +128,7 @@ def _practitioner_arg(practitioner):
 def _fill_choice_form(form, practitioners, practitioner, week):
     """The small GET form above a week of times: whose times (or any), and the week shown."""
     form.practitioner.choices = [(ANY, _("Any practitioner"))] + [
-        (str(p.id), f"{p.full_name}, {p.title}" if p.title else p.full_name) for p in practitioners
+        (str(p.id), practitioner_label(p)) for p in practitioners
     ]
     form.practitioner.data = _practitioner_arg(practitioner)
     form.week.data = week.first.isoformat()

@@ -18,6 +18,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from ..localized import practitioner_label
 from . import services
 from .forms import ANY, ConfirmForm, JoinForm
 
@@ -53,7 +54,7 @@ def _join_form(context, formdata=True):
             "earliest": context.opens.strftime("%H:%M"),
             "latest": context.closes.strftime("%H:%M")})
     form.practitioner.choices = [(ANY, _("Any practitioner"))] + [
-        (str(p.id), f"{p.full_name}, {p.title}" if p.title else p.full_name)
+        (str(p.id), practitioner_label(p))
         for p in context.practitioners]
     form.weekdays.choices = [(str(day), name) for day, name in zip(
         context.open_weekdays, services.weekday_names(context.open_weekdays))]

@@ -258,8 +258,9 @@ def test_an_admin_adds_and_renames_a_practitioner(admin):
     listing = text(admin.get("/staff/admin/practitioners"))
     assert "Headache specialist" in listing and "inactive" in listing
     update = events("practitioner.update")[-1]
-    assert update.details["after"] == {"full_name": "Dr Taras Shevchuk",
-                                       "title": "Headache specialist", "active": False}
+    assert update.details["after"] == {"full_name": "Dr Taras Shevchuk", "full_name_uk": "",
+                                       "title": "Headache specialist", "title_uk": "",
+                                       "active": False}
 
 
 def hours_form(rows):
