@@ -113,11 +113,13 @@ def running(app):
         db.engine.dispose()
 
 
-def add_consultation(practitioner_name="Dr Olena Kovalenko"):
+def add_consultation(practitioner_name="Dr Olena Kovalenko", *, practitioner_fields=None,
+                     **service_fields):
     """A one-hour consultation and a practitioner offering it Mon-Fri 10:00-19:00."""
-    service = Service(name="First consultation", duration_minutes=60, grid_minutes=30,
-                      buffer_minutes=0)
-    practitioner = Practitioner(full_name=practitioner_name, services=[service])
+    service = Service(**{"name": "First consultation", "duration_minutes": 60,
+                         "grid_minutes": 30, "buffer_minutes": 0, **service_fields})
+    practitioner = Practitioner(full_name=practitioner_name, services=[service],
+                                **(practitioner_fields or {}))
     for weekday in range(5):
         practitioner.working_hours.append(
             WorkingHours(weekday=weekday, start_time=time(10), end_time=time(19)))

@@ -5,33 +5,24 @@ Ukrainian pages and emails show the Ukrainian wording an admin gave; English pag
 one; an empty Ukrainian wording falls back to the main one. The app runs as production does
 (Ukrainian by default) with the catalogue compiled from the committed .po.
 """
-from datetime import time
-
 from flask_babel import force_locale
 from sqlalchemy import select
 
 from booking.demo import load_demo_data
 from booking.extensions import db
 from booking.localized import localized, practitioner_label
-from booking.models import AuditEvent, Practitioner, Service, WorkingHours
+from booking.models import AuditEvent, Practitioner, Service
 from booking.notifications import calendar
+from tests.conftest import add_consultation
 from tests.test_i18n import client, compiled_translations, signed_in, uk_app  # noqa: F401
 
 NEUROLOGIST = "Первинна консультація невролога"
 
 
 def add_service(**names):
-    service = Service(name="First consultation", description="History and a plan.",
-                      duration_minutes=60, grid_minutes=30, **names)
-    practitioner = Practitioner(full_name="Dr Olena Kovalenko", title="Neurologist",
-                                full_name_uk="Д-р Олена Коваленко", title_uk="Невролог",
-                                services=[service])
-    for weekday in range(5):
-        practitioner.working_hours.append(
-            WorkingHours(weekday=weekday, start_time=time(10), end_time=time(19)))
-    db.session.add_all([service, practitioner])
-    db.session.commit()
-    return service
+    return add_consultation(description="History and a plan.", practitioner_fields={
+        "title": "Neurologist", "full_name_uk": "Д-р Олена Коваленко", "title_uk": "Невролог"},
+        **names)
 
 
 def page(client, path):
