@@ -52,6 +52,7 @@ class ServiceChoice:
     id: int
     name: str
     active: bool = True
+    name_uk: str = ""  # its Ukrainian wording (booking.localized shows it on Ukrainian pages)
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class CourseRow:
     first_day: date  # local date of its first session (not cancelled)
     last_day: date  # local date of its last session (not cancelled): the period is matched on it
     outcome: CourseOutcome
+    service_name_uk: str = ""  # the Ukrainian wording, for Ukrainian pages (not the exports)
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ def course_services():
         select(Service).where(Service.is_course.is_(True))
         .order_by(Service.active.desc(), Service.position, Service.name, Service.id)
     ).scalars()
-    return tuple(ServiceChoice(s.id, s.name, s.active) for s in rows)
+    return tuple(ServiceChoice(s.id, s.name, s.active, s.name_uk) for s in rows)
 
 
 def check_period(first_day, last_day, service_id=None):
@@ -120,7 +122,7 @@ def check_period(first_day, last_day, service_id=None):
         if row is None or not row.is_course:
             message = _l("Please choose a course service from the list.")
             raise ReportError(message, {"service": message})
-        service = ServiceChoice(row.id, row.name, row.active)
+        service = ServiceChoice(row.id, row.name, row.active, row.name_uk)
     return first_day, last_day, service
 
 
@@ -237,6 +239,7 @@ def open_report(first_day=None, last_day=None, service_id=None, *, export=None):
         rows = tuple(
             CourseRow(course_id=course.id, reference=course.reference,
                       service_name=course.service.name,
+                      service_name_uk=course.service.name_uk,
                       first_day=first_at.astimezone(tz).date(),
                       last_day=last_at.astimezone(tz).date(),
                       outcome=outcomes[course.id])

@@ -23,6 +23,7 @@ from wtforms.validators import Optional, Regexp
 
 from ..auth.access import staff_required
 from ..courses import reporting
+from ..localized import localized
 from ..courses.outcomes import ADVERSE_EVENT_CODES, NOT_EVALUABLE, Count, Mean, Rate, csv_safe
 from ..courses.outcomes import format_mean, format_percent
 from ..errors import json_error
@@ -86,8 +87,8 @@ def _filter_form():
 
 def _service_choices():
     return [SelectChoice("", _("All course services"))] + [
-        SelectChoice(str(s.id), s.name if s.active else _("%(name)s (no longer offered)",
-                                                          name=s.name))
+        SelectChoice(str(s.id), localized(s, "name") if s.active else _(
+            "%(name)s (no longer offered)", name=localized(s, "name")))
         for s in reporting.course_services()]
 
 

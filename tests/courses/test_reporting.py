@@ -500,3 +500,20 @@ def test_the_ukrainian_page_writes_decimals_with_a_comma_and_the_exports_keep_th
     assert ["4.7", "", "", "3"] in [row[1:5] for row in rows[5:]]  # admission pain, mean
     body = client.get("/staff/outcomes.json", query_string={**NOVEMBER, "lang": "uk"}).get_json()
     assert body["figures"]["admission_pain"]["value"] == 4.7
+
+
+def test_the_ukrainian_report_names_the_course_service_in_ukrainian(
+        staff_client, course_service, cohort):
+    service, _doctor = course_service
+    service.name_uk = "Курс інфузій кетаміну"
+    db.session.commit()
+    client = staff_client("clinician")
+    query = {**NOVEMBER, "service": service.id}
+    ukrainian = client.get("/staff/outcomes", query_string={**query, "lang": "uk"})
+    english = client.get("/staff/outcomes", query_string={**query, "lang": "en"})
+    uk, en = ukrainian.get_data(as_text=True), english.get_data(as_text=True)
+    # The filter's choice, the heading and each course's row.
+    assert uk.count("Курс інфузій кетаміну") == en.count("Ketamine infusion course") >= 3
+    assert "Ketamine infusion course" not in uk and "Курс інфузій" not in en
+    csv_rows = read_csv(client.get("/staff/outcomes.csv", query_string={**query, "lang": "uk"}))
+    assert "Курс інфузій" not in str(csv_rows)  # exports keep the main wording
