@@ -7,6 +7,7 @@ In CI (CI=true) a PostgreSQL URL that cannot be reached is a failure, never a sk
 """
 import os
 import shutil
+import threading
 from contextlib import contextmanager
 from datetime import datetime, time, timezone
 
@@ -126,6 +127,32 @@ def add_consultation(practitioner_name="Dr Olena Kovalenko", *, practitioner_fie
     db.session.add_all([service, practitioner])
     db.session.commit()
     return service
+
+
+def run_at_once(instances, work, timeout=60):
+    """`work()` inside each app instance, each on its own thread, all let go together (as
+    several servers or cron jobs would run); returns the results in order and fails on any
+    thread's exception."""
+    barrier = threading.Barrier(len(instances))
+    results, errors = [None] * len(instances), []
+
+    def run(index):
+        try:
+            with instances[index].app_context():
+                barrier.wait()
+                results[index] = work()
+                db.session.remove()
+                db.engine.dispose()
+        except Exception as error:  # noqa: BLE001  (reported below)
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(instances))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    assert errors == []
+    return results
 
 
 @pytest.fixture

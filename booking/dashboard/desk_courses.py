@@ -16,7 +16,7 @@ first session's intake status are said in words; session records and review note
 these pages. Names, phones and emails travel in POST bodies only.
 """
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, format_datetime, ngettext
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -25,6 +25,7 @@ from wtforms import SelectChoice, SelectField
 from ..auth.access import staff_required
 from ..courses import services as courses
 from ..scheduler import desk, services
+from ..scheduler.course_views import does_not_fit_message
 from ..scheduler.forms import ANY, RescheduleForm, parse_start
 from . import RECEPTION, bp
 from .reception import (
@@ -63,17 +64,6 @@ def _parse_sessions(value):
     except (TypeError, ValueError):
         return None
     return number if 1 <= number <= MAX_SESSIONS else None
-
-
-def does_not_fit_message(error):
-    """CourseDoesNotFit in the page's language, naming the days that are not free."""
-    blocking = list(error.blocked.blocking) if error.blocked else []
-    if not blocking:
-        return error.message
-    days = ", ".join(format_date(day, "EEEE, d MMMM") for day in blocking)
-    return ngettext("The course does not fit at that time: %(days)s is not free.",
-                    "The course does not fit at that time: %(days)s are not free.",
-                    len(blocking), days=days)
 
 
 # Templates: the patient page lists the courses of what it shows, the booking page offers the

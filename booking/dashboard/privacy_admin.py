@@ -10,7 +10,6 @@
 Views are thin: the services in booking/privacy.py read, write and audit.
 """
 import json
-from functools import wraps
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -24,6 +23,7 @@ from .. import privacy
 from ..auth.access import staff_required
 from ..scheduler import desk
 from . import ADMIN, bp
+from .reception import private
 
 
 def _strip(value):
@@ -50,16 +50,6 @@ class EraseForm(FlaskForm):
 def _actor():
     return current_user._get_current_object()
 
-
-def private(view):
-    """These pages carry names and contact details: never cached, never sent as a referrer."""
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        response = make_response(view(*args, **kwargs))
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["Referrer-Policy"] = "same-origin"
-        return response
-    return wrapped
 
 
 @bp.route("/admin/privacy", methods=["GET", "POST"])

@@ -194,7 +194,8 @@ def _open_weekdays():
 
 
 def private(view):
-    """Reception pages carry names and contacts: never cached, never sent as a referrer."""
+    """Desk and privacy pages carry names and contacts: never cached, never sent as a referrer
+    (privacy_admin.py uses it too)."""
     @wraps(view)
     def wrapped(*args, **kwargs):
         response = make_response(view(*args, **kwargs))

@@ -1,7 +1,6 @@
 """Reminders before a visit and "questionnaire not finished" nudges: each queued exactly once,
 however often and from however many machines `send-reminders` runs; follow-up emails."""
 import copy
-import threading
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,6 +13,7 @@ from booking.intake import services as intake
 from booking.models import FollowUpRequest
 from booking.notifications import messages
 from booking.scheduler import services as booking
+from tests.conftest import run_at_once
 from tests.intake.test_services import ANSWERS
 
 from .conftest import outbox_rows
@@ -94,25 +94,7 @@ def test_two_app_instances_running_at_once_queue_each_reminder_once(
     for n in range(6):
         book(consultation, n, start=WEDNESDAY_10 + timedelta(hours=n))
     instances = [make_test_app(FROZEN_NOW=TUESDAY_11 + timedelta(hours=6)) for _ in range(4)]
-    barrier = threading.Barrier(len(instances))
-    results, errors = [None] * len(instances), []
-
-    def run(index):
-        try:
-            with instances[index].app_context():
-                barrier.wait()
-                results[index] = messages.queue_due_reminders()
-                db.session.remove()
-                db.engine.dispose()
-        except Exception as error:  # noqa: BLE001  (reported below)
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(instances))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
+    results = run_at_once(instances, messages.queue_due_reminders, timeout=60)
     assert len(reminders()) == 6
     assert sorted(key for keys in results for key in keys) == sorted(
         row.dedupe_key for row in reminders())

@@ -1,7 +1,6 @@
 """Delivery: each message sent exactly once even with two senders at once, retries with
 backoff after SMTP failures, crashed senders, and the staff outbox page."""
 import re
-import threading
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -9,7 +8,7 @@ from sqlalchemy import select
 from booking.extensions import db
 from booking.models import AuditEvent, OutboxMessage
 from booking.notifications import messages, sender
-from tests.conftest import NOW, STAFF_PASSWORD
+from tests.conftest import NOW, STAFF_PASSWORD, run_at_once
 
 from .conftest import free_port, outbox_rows
 
@@ -31,25 +30,7 @@ def test_two_senders_running_at_once_send_each_message_exactly_once(
         app, smtp_server, make_test_app):
     queue_many(40)
     instances = [make_test_app(**smtp_server.settings()) for _ in range(2)]
-    barrier = threading.Barrier(len(instances))
-    reports, errors = [None] * len(instances), []
-
-    def run(index):
-        try:
-            with instances[index].app_context():
-                barrier.wait()
-                reports[index] = sender.send_due(limit=100)
-                db.session.remove()
-                db.engine.dispose()
-        except Exception as error:  # noqa: BLE001  (reported below)
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(instances))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert errors == []
+    reports = run_at_once(instances, lambda: sender.send_due(limit=100), timeout=120)
     subjects = sorted(received.email["Subject"] for received in smtp_server.received)
     assert subjects == sorted(f"Message {n}" for n in range(40))  # none twice, none missing
     assert sum(report.sent for report in reports) == 40
