@@ -41,6 +41,9 @@ class Config:
     DEFAULT_SLOT_GRID_MINUTES = _int("DEFAULT_SLOT_GRID_MINUTES", 30)
     # The manage link stops offering cancel/reschedule this long before the start.
     MANAGE_CUTOFF_HOURS = _int("MANAGE_CUTOFF_HOURS", 12)
+    # Reception may mark a patient arrived from this long before the start (a no-show or a
+    # completed visit only from the start on): statuses follow what has happened.
+    ARRIVAL_WINDOW_MINUTES = _int("ARRIVAL_WINDOW_MINUTES", 60)
     # The API refuses slot ranges longer than this (both dates inclusive).
     MAX_SLOT_RANGE_DAYS = 62
     # Bump when the consent text changes; each patient's consent stores the version they saw.
@@ -62,8 +65,18 @@ class Config:
                     "spo2_low": 92}
     # Follow-up requests after a course ends: (label, days after the last session).
     FOLLOW_UPS = (("1m", 30), ("3m", 90))
+    # Urgent intakes (PHQ-9 item 9, a headache red flag): the staff alert goes to these
+    # addresses (comma-separated in the environment); empty: to every active clinician.
+    URGENT_ALERT_ADDRESSES = tuple(
+        a.strip() for a in os.environ.get("URGENT_ALERT_ADDRESSES", "").split(",") if a.strip())
     # Ask MIDAS again at follow-up.
     FOLLOW_UP_MIDAS = True
+    # MIDAS asks about the last 3 months: asked at these follow-ups only (when it is on).
+    FOLLOW_UP_MIDAS_LABELS = ("3m",)
+    # When a follow-up answer counts in the outcomes report: (first, last) days after the
+    # course's last attended session, both included (clinical.md Outcomes). A later answer is
+    # kept and shown but left out ("answered late"); the link says the window has closed.
+    FOLLOW_UP_WINDOWS = {"1m": (21, 45), "3m": (75, 120)}
 
     # Languages (README, "Languages"): Ukrainian by default, English on request (?lang=en, the
     # "lang" cookie, or the browser's Accept-Language). Catalogues: translations/<lang>/.

@@ -94,5 +94,7 @@ def create_app(config_class=None):
     register_template_helpers(app)
     register_cli(app)
     register_privacy_cli(app)
+    from .subscribers import register_subscribers
+    register_subscribers()
     security.install(app, limiter)
     return app

@@ -12,6 +12,6 @@ CLINICAL = ("clinician",)
 ADMIN = ("admin",)
 
 from . import (  # noqa: E402,F401
-    admin, clinician, closures, desk_courses, feeds_admin, outbox, outcomes,
+    admin, attention, clinician, closures, desk_courses, feeds_admin, outbox, outcomes,
     pain, privacy_admin, reception, sessions, waitlist_admin,
 )

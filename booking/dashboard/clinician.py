@@ -27,10 +27,12 @@ from wtforms import (DateField, IntegerField, SelectChoice, SelectField, StringF
                      TextAreaField)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
+from ..attention import services as attention
 from ..auth.access import staff_required
 from ..courses.session_records import DECISION_NOTE_MAX
 from ..intake import review
 from . import CLINICAL, bp
+from . import attention as attention_views
 
 WHO_CHOICES = [SelectChoice("mine", _l("Mine")), SelectChoice("all", _l("Everyone's"))]
 
@@ -104,7 +106,9 @@ def clinician_list():
     linked = current_user.practitioner_id is not None
     if not form.validate():
         return _private(render_template("dashboard/clinician/list.html", form=form, listing=None,
-                                        who=form.who.data or "mine", linked=linked), 422)
+                                        who=form.who.data or "mine", linked=linked,
+                                        attention_items=attention.open_items(),
+                                        **attention_views.item_labels()), 422)
     who = form.who.data or ("mine" if linked else "all")
     days = form.days.data or review.DEFAULT_DAYS
     listing = None
@@ -124,7 +128,9 @@ def clinician_list():
             "today": url_for(".clinician_list", who=who, days=days),
         }
     return _private(render_template("dashboard/clinician/list.html", form=form, listing=listing,
-                                    who=who, linked=linked, pages=pages))
+                                    who=who, linked=linked, pages=pages,
+                                    attention_items=attention.open_items(),
+                                    **attention_views.item_labels()))
 
 
 def _review_page(appointment_id, *, review_form=None, hit6_form=None, status=200):

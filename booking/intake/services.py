@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import select
 
+from .. import events
 from .. import settings as clinic_settings
 from ..database import begin_write
 from ..extensions import db
@@ -199,10 +200,9 @@ def save_step(appointment_id, step, answers, *, language, now=None):
         if step == "about":
             appointment.patient.language = cleaned["language"]
         current_alerts = _alerts_from(intake.answers)
-        if current_alerts:
-            # Sticky: once an urgent answer was given, a clinician must see it even if the
-            # patient changes it later.
-            intake.urgent = True
+        # Sticky: once an urgent answer was given, a clinician must see it even if the
+        # patient changes it later. Raised the moment it is saved, not only on submission.
+        _mark_urgent(intake, validation.urgent_codes(intake.answers))
         if intake.status == "submitted":
             _derive(intake, now)
         db.session.commit()
@@ -240,6 +240,17 @@ def submit(appointment_id, *, language, now=None):
         db.session.rollback()
         raise
     return intake
+
+
+def _mark_urgent(intake, codes):
+    """Mark the intake urgent and tell the rest of the app (the attention queue opens an item
+    and alerts staff, once), inside this transaction. Publishing again with the same codes
+    changes nothing."""
+    if not codes:
+        return
+    intake.urgent = True
+    db.session.flush()  # a new intake gets its id
+    events.publish("intake_urgent", intake_id=intake.id, reasons=tuple(codes))
 
 
 def _derive(intake, now):
@@ -293,7 +304,7 @@ def _derive(intake, now):
     intake.medication_overuse_classes = list(flags_by_history.medication_overuse)
     intake.high_acute_medication_use = flags_by_history.high_acute_medication_use
     intake.resistant_migraine_criteria = flags_by_history.resistant_migraine
-    intake.urgent = intake.urgent or any(flag.urgent for flag in found)
+    _mark_urgent(intake, [flag.code for flag in found if flag.urgent])
 
     # Replace the derived rows (delete-orphan cascades remove the old ones). A HIT-6 total a
     # clinician typed from a licensed paper form (no item answers) is not derived from the

@@ -274,3 +274,18 @@ def age_from(answers_about, today):
         return None
     born = date.fromisoformat(born)
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def urgent_codes(answers):
+    """The urgent answers among the answers saved so far, as flag codes (phq9_item9,
+    headache_thunderclap, ...): what marks an intake urgent the moment it is saved, before any
+    score exists. The same codes as scoring.red_flags gives on submission."""
+    codes = []
+    phq9_9 = (answers.get("questionnaires") or {}).get("phq9_9")
+    if isinstance(phq9_9, int) and phq9_9 > 0:
+        codes.append("phq9_item9")
+    history = answers.get("history") or {}
+    for key in RED_FLAG_KEYS:
+        if history.get(key):
+            codes.append("headache_" + key.removeprefix("red_"))
+    return codes

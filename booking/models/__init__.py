@@ -1,5 +1,6 @@
 """The models, one module per aggregate. Importing this package registers every table."""
 from .appointment import ACTIVE_STATUSES, Appointment, AppointmentStatus
+from .attention import AttentionItem, AttentionOutcome
 from .calendar import Closure, WorkingHours
 from .course import Course, CourseStatus
 from .follow_up import FollowUpRequest
@@ -28,6 +29,8 @@ from .staff import ROLES, AuditEvent, SignInThrottle, StaffUser
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "AttentionItem",
+    "AttentionOutcome",
     "ROLES",
     "AuditEvent",
     "ClinicSetting",

@@ -267,6 +267,11 @@ def test_every_view_of_a_review_page_is_audited_without_clinical_values(clinic, 
 
 # --- Marking reviewed --------------------------------------------------------------------------
 
+def appointments_part(listing):
+    """The appointment list of the clinician's home page, below the attention queue."""
+    return listing[listing.index("Number of days"):]
+
+
 def test_marking_reviewed_saves_the_note_moves_urgent_down_and_audits_without_the_note(
         clinic, clinician):
     fill(book(clinic, name="Early Calm", email="calm@example.com"))
@@ -285,7 +290,7 @@ def test_marking_reviewed_saves_the_note_moves_urgent_down_and_audits_without_th
     text = page(clinician.get(review_url(urgent)))
     assert "Reviewed by clinician@example.com, Monday, 7 December 2026, 09:00." in text
     assert note in text
-    listing = page(clinician.get("/staff/clinician"))
+    listing = appointments_part(page(clinician.get("/staff/clinician")))
     assert listing.index("Early Calm") < listing.index("Late Urgent")
     assert "Urgent: not reviewed yet" not in listing
     assert "Urgent: PHQ-9 item 9 answered above 0" in listing  # still flagged, just reviewed
@@ -305,7 +310,7 @@ def test_an_urgent_intake_changed_after_its_review_goes_back_on_top(app, clinic,
     app.config["FROZEN_NOW"] = NOW + timedelta(minutes=10)
     intake.save_step(urgent.id, "pain", ANSWERS["pain"], language="en")
 
-    listing = page(clinician.get("/staff/clinician"))
+    listing = appointments_part(page(clinician.get("/staff/clinician")))
     assert listing.index("Late Urgent") < listing.index("Early Calm")
     assert "answers changed since the last review" in listing
 

@@ -30,6 +30,8 @@ EXPECTED = {
     "/staff/patients": RECEPTION,
     "/staff/closures": RECEPTION,
     "/staff/clinician": CLINICAL,
+    "/staff/attention": CLINICAL,
+    "/staff/attention.json": CLINICAL,
     "/staff/intakes": CLINICAL,
     "/staff/admin": ADMIN,
     "/staff/admin/outbox": RECEPTION,  # failed emails: reception calls those patients
@@ -71,7 +73,7 @@ def world(app, create_service, create_practitioner, create_staff):
         assert sign_in(clients[role], f"{role}@example.com").status_code == 303
     ids = {"appointment_id": appointment.id, "patient_id": appointment.patient_id,
            "service_id": service.id, "practitioner_id": practitioner.id,
-           "closure_id": closure.id, "intake_id": appointment.id, "course_id": 1, "day": 1, "message_id": 1,
+           "closure_id": closure.id, "intake_id": appointment.id, "course_id": 1, "day": 1, "message_id": 1, "item_id": 1,
            "user_id": db.session.execute(select(StaffUser.id)).scalars().first(),
            "staff_id": db.session.execute(select(StaffUser.id)).scalars().first(),
            "id": appointment.id}

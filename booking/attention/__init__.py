@@ -1,0 +1,1 @@
+"""The attention queue: urgent intakes wait here until a clinician acknowledges them."""
