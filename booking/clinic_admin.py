@@ -146,6 +146,7 @@ def _service_snapshot(service):
         "online_bookable": service.online_bookable,
         "active": service.active,
         "needs_ketamine_prescreen": service.needs_ketamine_prescreen,
+        "clinician_confirms_courses": service.clinician_confirms_courses,
         "practitioner_ids": sorted(p.id for p in service.practitioners),
     }
 
@@ -173,7 +174,8 @@ def _clean_service(fields):
         if clean[name] is None:
             errors[name] = _l("Please enter a whole number of minutes from %(low)d to %(high)d.",
                               low=low, high=high)
-    for name in ("online_bookable", "active", "needs_ketamine_prescreen"):
+    for name in ("online_bookable", "active", "needs_ketamine_prescreen",
+                 "clinician_confirms_courses"):
         clean[name] = _flag(fields.get(name))
     ids = set()
     for value in fields.get("practitioner_ids") or ():
@@ -201,7 +203,8 @@ def _apply_service(service, clean):
 def create_service(*, actor, **fields):
     """A new service. fields: name, name_uk, description, description_uk, duration_minutes,
     grid_minutes,
-    buffer_minutes, online_bookable, active, needs_ketamine_prescreen, practitioner_ids."""
+    buffer_minutes, online_bookable, active, needs_ketamine_prescreen,
+    clinician_confirms_courses, practitioner_ids."""
     begin_write()
     try:
         clean = _clean_service(fields)

@@ -93,7 +93,8 @@ def load_demo_data():
                           resource_kind="infusion_chair" if infusion else None,
                           observation_minutes=INFUSION_OBSERVATION_MINUTES if infusion else 0,
                           is_course=course, min_sessions=3 if course else None,
-                          max_sessions=7 if course else None)
+                          max_sessions=7 if course else None,
+                          clinician_confirms_courses=course and infusion)
         db.session.add(service)
         services.append(service)
     for name, title, service_indexes, periods in PRACTITIONERS:

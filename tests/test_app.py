@@ -26,6 +26,7 @@ def test_seed_demo_fills_an_empty_database_once(runner):
     assert count(Resource) == 2
     course = db.session.execute(select(Course)).scalar_one()
     assert len(course.appointments) == 5
+    assert course.service.clinician_confirms_courses  # a clinician confirms every course
 
     again = runner.invoke(args=["seed-demo"])
     assert "not loaded" in again.output

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit, waitlist
+from .. import audit, events, waitlist
 from ..database import begin_write, retry_on_conflict
 from ..extensions import db
 from ..models import Appointment, AppointmentStatus, Course, CourseStatus, Patient, Service
@@ -428,36 +428,65 @@ def move_session(appointment_id, new_start, *, by_staff=False, now=None):
 
 # --- The clinician's review gate ------------------------------------------------------------
 
-def needs_review(course):
-    """A course waits for a clinician when its intake is missing, urgent, or has a positive
-    ketamine pre-screen item."""
+class ReasonRequired(booking.BookingError):
+    """Confirming a course whose intake is not submitted needs a written reason (the note)."""
+
+
+def course_intake(course):
+    """The course's intake: the one of its first session (day 1), or None."""
     first = next((a for a in course.appointments if a.course_day == 1), None)
-    intake = first.intake if first else None
+    return first.intake if first else None
+
+
+def intake_submitted(course):
+    intake = course_intake(course)
+    return intake is not None and intake.status == "submitted"
+
+
+def needs_review(course):
+    """A course waits for a clinician when its service says a clinician confirms every course
+    (Service.clinician_confirms_courses), or its intake is missing, urgent, or has a positive
+    ketamine pre-screen item."""
+    if course.service.clinician_confirms_courses:
+        return True
+    intake = course_intake(course)
     if intake is None or intake.status != "submitted" or intake.urgent:
         return True
     return any(flag.code == "ketamine_prescreen_positive" for flag in intake.flags)
 
 
 def after_intake_submitted(appointment):
-    """Called inside the intake's submit transaction: a clean intake confirms its course."""
+    """Called inside the intake's submit transaction: a clean intake confirms its course,
+    unless its service wants a clinician to confirm every course."""
     course = appointment.course
     if course is not None and course.status == CourseStatus.AWAITING_REVIEW.value \
             and not needs_review(course):
         course.status = CourseStatus.CONFIRMED.value
         audit.record("course.confirm", object_type="course", object_id=course.id,
                      details={"by": "intake without flags"}, actor_label="system")
+        events.publish("course_confirmed", course_id=course.id)  # the patient is told
 
 
 @retry_on_conflict
 def decide(course_id, *, confirm, actor, note=""):
-    """A clinician confirms a held course, or declines it (which frees every session)."""
+    """A clinician confirms a held course, or declines it (which frees every session).
+
+    Confirming a course whose intake is not submitted needs a written reason, kept as the
+    course's review note (ReasonRequired, fields={"note": ...}). Publishes course_confirmed
+    or course_declined: the notifications tell the patient, in this transaction."""
     now = utcnow()
+    note = (note or "").strip()[:2000]
     try:
         course = _locked_course(course_id)
         if course.status != CourseStatus.AWAITING_REVIEW.value:
             raise booking.NotActive(_("This course is not waiting for a review."))
+        submitted = intake_submitted(course)
+        if confirm and not submitted and not note:
+            message = _("The intake is not submitted: please write why the course can go "
+                        "ahead without it.")
+            raise ReasonRequired(message, fields={"note": message})
         course.reviewed_at, course.reviewed_by_id = now, actor.id
-        course.review_note = (note or "").strip()[:2000] or None
+        course.review_note = note or None
         if confirm:
             course.status = CourseStatus.CONFIRMED.value
         else:
@@ -467,13 +496,16 @@ def decide(course_id, *, confirm, actor, note=""):
                 appointment.status = AppointmentStatus.CANCELLED.value
                 appointment.sequence += 1
                 appointment.cancelled_at, appointment.cancelled_by = now, "clinic"
-            messages.queue_course_change(course, "declined")  # its cancelled sessions
             _offer_freed(freed, now)
+        # Whether there was a note (for a confirmation without a submitted intake: the
+        # reason), never its words: they may be health data.
         audit.record("course.confirm" if confirm else "course.decline", object_type="course",
-                     object_id=course.id, actor=actor)
+                     object_id=course.id, actor=actor,
+                     details={"intake_submitted": submitted, "note_given": bool(note)})
+        events.publish("course_confirmed" if confirm else "course_declined",
+                       course_id=course.id)
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
     return course
-

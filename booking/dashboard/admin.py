@@ -105,6 +105,11 @@ class ServiceForm(FlaskForm):
     online_bookable = BooleanField(_l("Patients can book it online"))
     active = BooleanField(lazy_pgettext("service", "Active"))
     needs_ketamine_prescreen = BooleanField(_l("The intake includes the ketamine pre-screen"))
+    clinician_confirms_courses = BooleanField(
+        _l("A clinician confirms every course"),
+        description=_l("For course services. Each course waits, its times held, until a "
+                       "clinician confirms it, even when the intake raises nothing. Untick to "
+                       "let an intake with no flags confirm the course by itself."))
     practitioner_ids = CheckboxesField(_l("Practitioners who offer it"), choices=[])
 
 
@@ -331,7 +336,8 @@ def staff_reset_password(user_id):
 
 SERVICE_FIELDS = ("name", "name_uk", "description", "description_uk", "duration_minutes",
                   "grid_minutes", "buffer_minutes",
-                  "online_bookable", "active", "needs_ketamine_prescreen", "practitioner_ids")
+                  "online_bookable", "active", "needs_ketamine_prescreen",
+                  "clinician_confirms_courses", "practitioner_ids")
 
 
 def _service_form(data=None):

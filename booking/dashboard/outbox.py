@@ -19,6 +19,8 @@ KIND_LABELS = {
     "intake_nudge": _l("Questionnaire reminder"),
     "course_confirmation": _l("Course confirmation"),
     "course_change": _l("Course change"),
+    "course_confirmed": _l("Course confirmed"),
+    "course_declined": _l("Course declined"),
     "follow_up": _l("Follow-up request"),
     "waitlist_joined": _l("Waitlist: joined"),
     "waitlist_offer": _l("Waitlist: offer"),

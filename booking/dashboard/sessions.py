@@ -355,13 +355,12 @@ def course_decide(course_id):
                               note=form.note.data)
     except LookupError:
         abort(404)
-    except records.RecordError as error:
+    except (records.RecordError, BookingError) as error:
+        # A note too long, a reason needed (the note), or the course no longer waiting.
         for name, text in error.fields.items():
             form[name].errors = [*form[name].errors, str(text)]
         return _course_page(course_id, form, status=error.status,
                             message=None if error.fields else error.message)
-    except BookingError as error:  # the course is no longer active
-        return _course_page(course_id, form, status=422, message=str(error))
     flash(_("The course is confirmed.") if confirm else
           _("The course is declined: its sessions are cancelled and their times are free."),
           "success")

@@ -362,6 +362,7 @@ class CourseSection:
     reviewed_at: datetime | None = None
     reviewed_by: str = ""
     review_note: str = ""
+    reason_needed: bool = False      # confirming needs a written reason: no submitted intake
 
 
 # --- Reading helpers ---------------------------------------------------------------------------------
@@ -513,7 +514,8 @@ def _course_first_session(course):
 def course_wait_reasons(course):
     """Why a course waits for a clinician's review, in words: the reading of
     booking.courses.services.needs_review (no submitted intake, an urgent intake, a positive
-    ketamine pre-screen item), with the urgent flags and the pre-screen items named."""
+    ketamine pre-screen item, a service whose every course a clinician confirms), with the
+    urgent flags and the pre-screen items named."""
     first = _course_first_session(course)
     intake = first.intake if first else None
     reasons = []
@@ -532,6 +534,9 @@ def course_wait_reasons(course):
         if items or any(f.code == "ketamine_prescreen_positive" for f in intake.flags):
             reasons.append(str(_l("Ketamine pre-screen answered yes: %(items)s.",
                                   items=_join(items, KETAMINE_LABELS) or str(_l("an item")))))
+    if course.service.clinician_confirms_courses:
+        reasons.append(str(_l("A clinician confirms every course of this service, even when "
+                              "the intake raises nothing (a setting of the service).")))
     if not reasons:
         if courses.needs_review(course):  # a reason this page does not know how to word
             reasons.append(str(_l("The intake needs a clinician's review before the course.")))
@@ -567,6 +572,7 @@ def _course_section(appointment):
         reviewed_at=course.reviewed_at,
         reviewed_by=_staff_names([course.reviewed_by_id]).get(course.reviewed_by_id, ""),
         review_note=course.review_note or "",
+        reason_needed=awaiting and not courses.intake_submitted(course),
     )
 
 

@@ -50,6 +50,10 @@ class Service(db.Model):
     is_course: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     min_sessions: Mapped[int | None] = mapped_column(Integer)
     max_sessions: Mapped[int | None] = mapped_column(Integer)
+    # A setting per course service: a clinician confirms every course, even after a clean
+    # intake (courses.services.needs_review). Off: a clean intake confirms the course itself.
+    clinician_confirms_courses: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                             server_default=false())
 
     practitioners: Mapped[list["Practitioner"]] = relationship(
         secondary=practitioner_service, back_populates="services", order_by="Practitioner.id"

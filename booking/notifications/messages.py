@@ -336,6 +336,41 @@ def queue_course_change(course, change, sessions=None):
                   ics_method=method, appointment_id=sessions[0].id)
 
 
+def queue_course_decision(course, confirmed):
+    """Tell the patient that their held course was confirmed or declined: ONE message per
+    decision, sent on the events course_confirmed / course_declined (subscribers.py), in the
+    deciding transaction. Never says why, or who looked at what.
+
+    Declined: the course change notice "declined" (the freed sessions, METHOD:CANCEL .ics);
+    when no session was freed (all had started), a short notice without sessions instead.
+    Confirmed: the sessions still booked, what to bring; no .ics (the confirmation email
+    already added them to the calendar, with the same UIDs)."""
+    if not confirmed:
+        notice = queue_course_change(course, "declined")
+        if notice is not None:
+            return notice
+    patient = course.patient
+    if not _reachable(patient):
+        return None
+    language = email_language(patient.language)
+    sessions = _sessions(course)
+    booked = [a for a in sessions if a.status == AppointmentStatus.BOOKED.value]
+    with force_locale(language):
+        clinic = current_app.config["CLINIC_SHORT_NAME"]
+        if confirmed:
+            subject = _("Your treatment course at %(clinic)s is confirmed", clinic=clinic)
+            intro = _("Your treatment course at %(clinic)s is confirmed: your sessions go "
+                      "ahead as booked.", clinic=clinic)
+        else:
+            subject = _("Your treatment course at %(clinic)s has changed", clinic=clinic)
+            intro = _course_change_intro("declined", True)
+        context = _course_context(course, confirmed=confirmed, intro=intro,
+                                  still_booked=[_visit(a) for a in booked])
+    kind = "course_confirmed" if confirmed else "course_declined"
+    return _queue(kind, patient, subject, "course_decision", context,
+                  appointment_id=(booked or sessions)[0].id if sessions else None)
+
+
 # --- Follow-ups ----------------------------------------------------------------------------------
 
 def follow_up_key(request_id):

@@ -489,7 +489,8 @@ def test_declining_a_course_frees_its_sessions(clinician, course_world, patient_
 
 def test_a_decided_course_cannot_be_decided_again(clinician, course_world):
     url = f"/staff/courses/{course_world['course_id']}/decide"
-    assert clinician.post(url, data={"decision": "confirm"}).status_code == 303
+    assert clinician.post(url, data={"decision": "confirm",
+                                     "note": "Intake taken by phone"}).status_code == 303
     response = clinician.post(url, data={"decision": "decline"})
     assert response.status_code == 422
     assert "This course is not waiting for a review" in text_of(response)
@@ -602,7 +603,8 @@ def test_the_forms_work_with_csrf_protection_on(make_test_app, create_staff, cou
 
     course_url = f"/staff/courses/{course_world['course_id']}"
     decided = doctor.post(course_url + "/decide", data={
-        "decision": "confirm", "csrf_token": csrf_token(doctor.get(course_url))})
+        "decision": "confirm", "note": "Intake taken by phone",
+        "csrf_token": csrf_token(doctor.get(course_url))})
     assert decided.status_code == 303
     assert "The course is confirmed." in text_of(doctor.get(course_url))
 

@@ -224,6 +224,30 @@ def test_the_edit_page_shows_the_service_as_saved(admin, create_service, create_
     assert is_ticked(page, "practitioner_ids-0") and "Dr Petro Bondar" in page
 
 
+def test_an_admin_has_a_clinician_confirm_every_course_of_a_service(
+        admin, create_service, create_practitioner):
+    service = create_service(name="Ketamine infusion course", is_course=True, min_sessions=3,
+                             max_sessions=7, needs_ketamine_prescreen=True)
+    practitioner = create_practitioner([service], full_name="Dr Petro Bondar")
+    page = text(admin.get(f"/staff/admin/services/{service.id}"))
+    assert "A clinician confirms every course" in page
+    assert not is_ticked(page, "clinician_confirms_courses")
+
+    response = admin.post(f"/staff/admin/services/{service.id}", data=service_form(
+        practitioner, name="Ketamine infusion course", needs_ketamine_prescreen="y",
+        clinician_confirms_courses="y"))
+    assert response.status_code == 303
+    db.session.rollback()
+    assert db.session.get(Service, service.id).clinician_confirms_courses is True
+    assert is_ticked(text(admin.get(f"/staff/admin/services/{service.id}")),
+                     "clinician_confirms_courses")
+    assert "a clinician confirms every course" in text(admin.get("/staff/admin/services"))
+    update = events("service.update")[-1]
+    assert "clinician_confirms_courses" in update.details["changed"]
+    assert update.details["before"]["clinician_confirms_courses"] is False
+    assert update.details["after"]["clinician_confirms_courses"] is True
+
+
 @pytest.mark.parametrize("field, value, message", [
     ("duration_minutes", "600", "from 5 to 540"),
     ("duration_minutes", "forty", "from 5 to 540"),
