@@ -35,6 +35,7 @@ from .models import (
     AdverseEvent,
     Appointment,
     AppointmentStatus,
+    AttentionItem,
     Consent,
     Course,
     FollowUpRequest,
@@ -283,6 +284,7 @@ def _counts(scope):
         "questionnaire_responses": _count(QuestionnaireResponse,
                                           _in(QuestionnaireResponse.intake_id, intakes)),
         "intake_flags": _count(IntakeFlag, _in(IntakeFlag.intake_id, intakes)),
+        "attention_items": _count(AttentionItem, _in(AttentionItem.intake_id, intakes)),
         "acute_medications": _count(AcuteMedicationUse,
                                     _in(AcuteMedicationUse.intake_id, intakes)),
         "preventive_trials": _count(PreventiveTrial, _in(PreventiveTrial.intake_id, intakes)),
@@ -311,6 +313,7 @@ COUNT_LABELS = {
     "intakes": _l("Intake questionnaires"),
     "questionnaire_responses": _l("Questionnaire scores"),
     "intake_flags": _l("Intake flags"),
+    "attention_items": _l("Urgent-intake attention items"),
     "acute_medications": _l("Acute medicines"),
     "preventive_trials": _l("Preventive treatments tried"),
     "pain_ratings": _l("Pain ratings"),
@@ -536,6 +539,13 @@ def erase_patient(patient_id, confirm, *, actor=None):
         if patient is None:
             raise LookupError("patient")
         check_confirmation(confirm)
+        if db.session.execute(select(AttentionItem.id).where(
+                AttentionItem.patient_id == patient.id, AttentionItem.status == "open")).first():
+            # An urgent intake nobody has acted on: erasing would remove the only record that
+            # the patient needs to be contacted.
+            raise PrivacyError(_l("Nothing was erased: this patient has an urgent intake that no "
+                                  "clinician has acknowledged yet. A clinician must contact the "
+                                  "patient and acknowledge it on the attention page first."))
         counts = _erase(patient)
         audit.record("patient.erase", object_type="patient", object_id=patient.id,
                      details={"counts": counts}, actor=actor)
@@ -549,6 +559,7 @@ def erase_patient(patient_id, confirm, *, actor=None):
 def _delete_intakes(intake_ids):
     """Intakes with every row derived from them. Returns counts per kind."""
     counts = {
+        "attention_items": _delete_children(AttentionItem, AttentionItem.intake_id, intake_ids),
         "questionnaire_responses": _delete_children(
             QuestionnaireResponse, QuestionnaireResponse.intake_id, intake_ids),
         "intake_flags": _delete_children(IntakeFlag, IntakeFlag.intake_id, intake_ids),
@@ -736,7 +747,7 @@ def _never_came(cutoff):
     recent_course = select(Course.id).where(
         Course.patient_id == Patient.id,
         or_(Course.created_at >= cutoff, Course.status.in_(("awaiting_review", "confirmed",
-                                                            "completed"))))
+                                                            "completed", "not_attended"))))
     waiting = select(WaitlistEntry.id).where(
         func.lower(WaitlistEntry.email) == func.lower(Patient.email),
         WaitlistEntry.date_of_birth == Patient.date_of_birth,

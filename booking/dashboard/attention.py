@@ -44,9 +44,12 @@ class AcknowledgeForm(FlaskForm):
         description=_l("Needed for \"Other\". Shown to clinicians only."))
 
 
-def _form_for(item_id, formdata=None):
-    # One form per item on the page: the prefix keeps every field's id unique.
-    return AcknowledgeForm(prefix=f"item{item_id}", formdata=formdata)
+def _form_for(item_id, *, blank=False):
+    # One form per item on the page: the prefix keeps every field's id unique. `blank`: an
+    # empty form for the page, not read from this request.
+    if blank:
+        return AcknowledgeForm(prefix=f"item{item_id}", formdata=None)
+    return AcknowledgeForm(prefix=f"item{item_id}")
 
 
 def _private(body, status=200):
@@ -67,7 +70,7 @@ def _page(forms=None, status=200):
     forms = forms or {}
     return _private(render_template(
         "dashboard/attention/queue.html", items=items,
-        forms={row.id: forms.get(row.id) or _form_for(row.id, formdata=None) for row in items},
+        forms={row.id: forms.get(row.id) or _form_for(row.id, blank=True) for row in items},
         reopen_form=FlaskForm(), acknowledged=attention.recently_acknowledged(),
         recent_days=attention.RECENTLY_ACKNOWLEDGED_DAYS, **item_labels()), status)
 

@@ -19,6 +19,7 @@ from ..models import (
     AcuteMedicationUse,
     Appointment,
     AppointmentStatus,
+    AttentionItem,
     Intake,
     IntakeFlag,
     PainRating,
@@ -135,9 +136,21 @@ def _alerts_from(answers):
 
 
 def alerts(appointment):
-    """What the patient must be told at once, from their saved answers."""
+    """What the patient must be told at once: from their saved answers, and, while the urgent
+    mark is on (it is sticky), from the urgent reasons recorded when it was raised."""
     intake = appointment.intake
-    return _alerts_from(intake.answers or {}) if intake else ()
+    if intake is None:
+        return ()
+    found = list(_alerts_from(intake.answers or {}))
+    if intake.urgent:
+        reasons = db.session.execute(
+            select(AttentionItem.reasons).where(AttentionItem.intake_id == intake.id)
+        ).scalar_one_or_none() or ()
+        for code in reasons:
+            action = "crisis_contacts" if code == "phq9_item9" else "emergency_care"
+            if action not in found:
+                found.append(action)
+    return tuple(sorted(found))
 
 
 def submitted_summary(appointment):

@@ -20,6 +20,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..clinic_hours import contact_promise
 from ..extensions import limiter
 from ..scheduler import services as booking
 from ..security import limit_blueprint
@@ -104,15 +105,24 @@ def _is_sent(appointment):
     return intake.is_submitted(appointment)
 
 
+@bp.app_template_global()
+def urgent_advice_of(appointment):
+    """What templates/intake/_alerts.html needs (intake pages and both manage pages): the
+    alerts, the crisis numbers, and when the clinic will honestly get in touch."""
+    return {
+        "alerts": intake.alerts(appointment),
+        "crisis_contacts": [(CRISIS_LABELS[code], number) for code, number in CRISIS_CONTACTS],
+        "emergency_number": dict(CRISIS_CONTACTS)["ambulance"],
+        "promise": contact_promise(),
+    }
+
+
 def _page(template, appointment, token, *, status=200, **context):
     """Render an intake page with what every one of them shows: the alerts from the saved
-    answers at the top, and the steps for the progress line."""
-    contacts = dict(CRISIS_CONTACTS)
+    answers at the top (intake/_layout.html), and the steps for the progress line."""
     return render_template(
         template, appointment=appointment, token=token, titles=STEP_TITLES,
-        steps=intake.steps_for(appointment), alerts=intake.alerts(appointment),
-        crisis_contacts=[(CRISIS_LABELS[code], number) for code, number in CRISIS_CONTACTS],
-        emergency_number=contacts["ambulance"], **context,
+        steps=intake.steps_for(appointment), **context,
     ), status
 
 

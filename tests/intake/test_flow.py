@@ -447,9 +447,10 @@ def test_the_remove_and_add_buttons_are_labelled_submit_buttons(client, booking)
 
 # --- Urgent answers -----------------------------------------------------------------------------
 
-def test_phq9_item_9_above_0_shows_crisis_contacts_on_the_next_page(client, booking):
+def test_phq9_item_9_above_0_shows_crisis_contacts_on_the_next_page(app, client, booking):
     appointment, token = booking
     fill(client, token, "about", "history", "pain", "medicines")
+    set_now(app, TUESDAY_10 - timedelta(hours=20))  # Monday 14:00, the clinic is open
 
     response = client.post(url(token, "questionnaires"),
                            data={**FORM["questionnaires"], "phq9_9": "1"})
@@ -481,7 +482,10 @@ def test_a_headache_red_flag_shows_the_emergency_advice(client, booking):
     assert ("Your answers suggest you should seek emergency care now: call 103 or go to the "
             "nearest emergency department.") in words(following)
     assert 'href="tel:103"' in text(following)
-    assert "tel:7333" not in text(following)
+    # Always the numbers for immediate danger too, and when the clinic will call.
+    assert "In immediate danger, call:" in words(following)
+    assert 'href="tel:112"' in text(following) and 'href="tel:7333"' in text(following)
+    assert "will contact you" in words(following)
     assert status_of(appointment) == "urgent"
 
 
