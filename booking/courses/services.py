@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit, events, waitlist
+from .. import audit, clinic_hours, events, waitlist
 from ..database import begin_write, retry_on_conflict
 from ..extensions import db
 from ..models import Appointment, AppointmentStatus, Course, CourseStatus, Patient, Service
@@ -70,20 +70,7 @@ def _rules(for_staff):
 
 def _closed_days(first_day, last_day, rules):
     """Days the whole clinic is closed for all its opening hours (holidays): courses skip them."""
-    tz = clinic_tz()
-    range_start, range_end = booking._day_bounds_utc(first_day, last_day)
-    closed = set()
-    for closure, start, end in booking.closures_between(range_start, range_end):
-        if closure.practitioner_id is not None:
-            continue
-        day = start.astimezone(tz).date()
-        while day <= min(end.astimezone(tz).date(), last_day):
-            opens = datetime.combine(day, rules.opens, tzinfo=tz)
-            closes = datetime.combine(day, rules.closes, tzinfo=tz)
-            if start <= opens and end >= closes:
-                closed.add(day)
-            day += timedelta(days=1)
-    return closed
+    return clinic_hours.closed_days(first_day, last_day, rules)
 
 
 def _free_map(service, first_day, last_day, practitioners, rules, *, now,
