@@ -12,6 +12,7 @@ from .intake import (
     PreventiveTrial,
     QuestionnaireResponse,
 )
+from .job_lock import JobLock
 from .notification import CalendarFeed, OutboxMessage, WaitlistEntry, WaitlistOffer
 from .patient import Consent, Patient
 from .resource import RESOURCE_KINDS, Resource
@@ -52,6 +53,7 @@ __all__ = [
     "WaitlistEntry",
     "WaitlistOffer",
     "FollowUpRequest",
+    "JobLock",
     "InfusionRate",
     "InfusionSession",
     "SEVERITIES",
