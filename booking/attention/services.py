@@ -137,15 +137,12 @@ def recently_acknowledged(*, now=None):
     return [_row(item) for item in items]
 
 
-def item_for_intake(intake_id):
-    return db.session.execute(
-        select(AttentionItem).where(AttentionItem.intake_id == intake_id)).scalar_one_or_none()
-
-
-def open_items_of_patient(patient_id):
-    return db.session.execute(
-        select(AttentionItem.id).where(AttentionItem.patient_id == patient_id,
-                                       AttentionItem.status == "open")).scalars().all()
+def item_of_appointment(appointment_id):
+    """The appointment's item (its intake has at most one), as a row, or None."""
+    item = db.session.execute(_with_details(
+        select(AttentionItem).where(AttentionItem.appointment_id == appointment_id))
+    ).scalar_one_or_none()
+    return _row(item) if item else None
 
 
 def as_json(row):

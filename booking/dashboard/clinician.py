@@ -140,6 +140,7 @@ def _review_page(appointment_id, *, review_form=None, hit6_form=None, status=200
         abort(404)
     return _private(render_template(
         "dashboard/clinician/review.html", intake=data,
+        attention_item=attention.item_of_appointment(appointment_id),
         review_form=review_form or ReviewForm(formdata=None),
         hit6_form=hit6_form or Hit6Form(formdata=None),
         confirm_form=ConfirmCourseForm(formdata=None),

@@ -215,3 +215,16 @@ def test_a_patient_with_an_open_urgent_item_cannot_be_erased_until_it_is_acknowl
                    data={f"item{item.id}-outcome": "contacted"})
     counts = privacy.erase_patient(appointment.patient_id, "ERASE", actor=admin)
     assert counts["attention_items"] == 1 and items() == []
+
+
+def test_the_intake_review_says_whether_someone_has_acted_on_the_urgent_mark(clinic, clinician):
+    appointment = book(clinic)
+    save_urgent_questionnaire(appointment)
+    review_url = f"/staff/intakes/{appointment.id}"
+    assert "Urgent: nobody has acted on this yet." in words(clinician.get(review_url))
+
+    item = items()[0]
+    clinician.post(f"/staff/attention/{item.id}/acknowledge",
+                   data={f"item{item.id}-outcome": "contacted"})
+    page = words(clinician.get(review_url))
+    assert "Urgent intake acknowledged" in page and "nobody has acted" not in page
