@@ -3,6 +3,10 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
+# `make run PORT=5123 HOST=0.0.0.0` serves elsewhere; links in emails and the API follow
+# (config.py served_address) unless CANONICAL_URL is set.
+HOST ?= 127.0.0.1
+PORT ?= 5000
 
 .PHONY: run test install install-dev db demo clean \
         messages-extract messages-update messages-compile e2e-tools
@@ -29,8 +33,10 @@ db: install
 demo: db
 	$(FLASK) seed-demo
 
+run: export FLASK_RUN_HOST = $(HOST)
+run: export FLASK_RUN_PORT = $(PORT)
 run: demo messages-compile
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	$(FLASK) run
 
 test: install-dev messages-compile e2e-tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -14,6 +14,19 @@ def _int(name, default):
     return int(os.environ.get(name, default))
 
 
+def served_address(environ=os.environ):
+    """The address `flask run` serves in development: FLASK_RUN_HOST and FLASK_RUN_PORT, which
+    `flask run` reads and `make run HOST=... PORT=...` sets (defaults 127.0.0.1 and 5000).
+    A server on every interface (0.0.0.0, ::) is linked as 127.0.0.1."""
+    host = environ.get("FLASK_RUN_HOST") or "127.0.0.1"
+    port = environ.get("FLASK_RUN_PORT") or "5000"
+    if host in ("0.0.0.0", "::"):
+        host = "127.0.0.1"
+    if ":" in host:  # an IPv6 address goes in brackets
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")  # production refuses it
     SQLALCHEMY_DATABASE_URI = os.environ.get(
@@ -141,6 +154,9 @@ class DevelopmentConfig(Config):
     DEBUG = True
     # Without MAIL_SERVER, `send-mail` prints the emails instead of sending them.
     MAIL_CONSOLE = True
+    # Links in emails and the API follow the address served (`make run PORT=5123`), unless
+    # CANONICAL_URL is set in the environment.
+    CANONICAL_URL = os.environ.get("CANONICAL_URL") or served_address()
 
 
 class TestingConfig(Config):
