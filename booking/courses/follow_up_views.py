@@ -1,8 +1,13 @@
 """The patient's follow-up page, reached through the private link of a follow-up request.
 
-    GET  /follow-up/<token>   the questions (pain now, headache days, MIDAS when switched on),
-                              or, once answered, "thank you" with the answers, read-only
-    POST /follow-up/<token>   save the answers, once; 303 back to the page
+    GET  /follow-up/<token>   the questions (pain now, headache days, MIDAS at 3 months when
+                              switched on), or, once answered, "thank you" with the answers,
+                              read-only; once the answer window has closed (config
+                              FOLLOW_UP_WINDOWS), "closed" with the clinic's phone, no questions
+    POST /follow-up/<token>   save the answers, once; 303 back to the page. An answer sent after
+                              the window closed (from a page opened before) is saved all the
+                              same, as a late answer: kept and shown to clinicians, left out of
+                              the outcomes report (booking/courses/follow_ups.py).
 
 No sign-in: the link is the key (404 for a wrong one). The pages are never cached and never
 leak the link as a referrer. Answers travel in POST bodies and pages only: never in a URL, a
@@ -79,6 +84,10 @@ def _answered_page(state, token, *, message=None, status=200):
                            summary=summary, message=message), status
 
 
+def _closed_page(state, token):
+    return render_template("follow_up/closed.html", state=state, token=token)
+
+
 def _form_page(state, token, form, *, message=None, status=200):
     return render_template("follow_up/form.html", state=state, token=token, form=form,
                            message=message), status
@@ -89,6 +98,8 @@ def page(token):
     state = _state_or_404(token)
     if state.answered:
         return _answered_page(state, token)
+    if state.closed:
+        return _closed_page(state, token)
     form = follow_up_form_class(state.ask_midas)(formdata=None)
     return _form_page(state, token, form)
 

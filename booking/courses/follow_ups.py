@@ -1,15 +1,26 @@
 """Follow-ups after a course, and a patient's pain over time.
 
-Follow-ups (clinical.md, "Outcomes"): about 1 and 3 months after a course's last session the
-patient is asked, through a private link, for their pain now (NRS 0-10), their headache days in
-the last month and, when FOLLOW_UP_MIDAS is on, MIDAS again. config.FOLLOW_UPS says when:
-((label, days after the last session), ...).
+Follow-ups (clinical.md, "Outcomes"): about 1 and 3 months after a course's end (its last
+attended session) the patient is asked, through a private link, for their pain now (NRS 0-10),
+their headache days in the last month and, when FOLLOW_UP_MIDAS is on, MIDAS again: at the
+labels of FOLLOW_UP_MIDAS_LABELS only ("3m": MIDAS asks about the last 3 months).
+config.FOLLOW_UPS says when: ((label, days after the course's end), ...).
 
 - `create_due_follow_ups()` (the `send-followups` command, once a day): one FollowUpRequest per
   course and label, exactly once however often and however many copies run. The check and the
   insert happen under the write lock (begin_write), each insert in a savepoint, and the unique
   constraint uq_follow_up_course_label is the last guard (a duplicate is "already there").
-  It also marks confirmed courses whose sessions are all over as completed.
+  It is also where a course whose sessions are all over ends: "completed" when at least one
+  session was attended (outcomes.session_attended: arrived, completed, or an infusion record),
+  "not_attended" otherwise, and a not-attended course gets no follow-up. The status is worked
+  out again from the facts each run (a desk correction moves it either way).
+- Windows (config FOLLOW_UP_WINDOWS, days after the course's end, both ends included): an
+  answer inside its window counts in the outcomes report. No request is created once its window
+  has closed (a link that could only say "closed"). A link opened after its window closed says
+  so and gives the clinic's phone, without the questions. An answer sent after the window
+  closed (from a page opened before) is still saved, never lost: it is "late", kept and shown
+  on the course page and the pain chart, and left out of the report. Lateness is worked out
+  from the dates (answer day - course end), so it needs no column.
 - `follow_up_by_token()` and `answer()`: the patient's page. An answer is saved once: the update
   only touches a request that has no answer yet.
 - `pain_chart()`: every pain rating of a patient in the last 24 months (intake, before and after
@@ -46,6 +57,7 @@ from ..rule_error import RuleError
 from ..scheduler.services import hash_token
 from ..timeutil import clinic_tz, utcnow
 from . import chart
+from .outcomes import EARLY, LATE, answer_timing, checked_windows, session_attended
 
 # Courses whose last session ended longer ago than the last follow-up plus this are not looked
 # at again (the command runs daily; this leaves a month for a missed run).
@@ -107,13 +119,66 @@ def follow_up_schedule():
     return tuple((str(label), int(days)) for label, days in current_app.config["FOLLOW_UPS"])
 
 
-def _active_sessions(course):
-    return [a for a in course.appointments if a.status != AppointmentStatus.CANCELLED.value]
+def follow_up_windows():
+    """{label: (first day, last day)} after the course's end in which an answer counts."""
+    return checked_windows(current_app.config.get("FOLLOW_UP_WINDOWS") or {})
+
+
+# --- When a course ends, and whether anybody came ----------------------------------------------
+
+def recorded_appointment_ids(appointment_ids):
+    """The appointments, of these, that have an infusion session record."""
+    appointment_ids = list(appointment_ids)
+    if not appointment_ids:
+        return set()
+    return set(db.session.execute(
+        select(InfusionSession.appointment_id)
+        .where(InfusionSession.appointment_id.in_(appointment_ids))).scalars())
+
+
+@dataclass(frozen=True)
+class CourseSpan:
+    """A course in time, from its sessions that were not cancelled."""
+
+    over: bool  # there is a session, and every one has ended
+    attended: bool  # at least one was attended (outcomes.session_attended)
+    first_at: datetime | None  # start of the first session
+    # Start of the last attended session: the course's end, day 0 of its follow-ups. When
+    # nobody came, the last session's start (the course still has a date).
+    end_at: datetime | None
+    end_day: date | None  # end_at's clinic date
+
+
+def course_span(appointments, recorded, now):
+    """The CourseSpan of a course's appointments; `recorded`: ids of appointments with an
+    infusion record."""
+    held = sorted((a for a in appointments if a.status != AppointmentStatus.CANCELLED.value),
+                  key=lambda a: a.starts_at)
+    if not held:
+        return CourseSpan(False, False, None, None, None)
+    came = [a for a in held if session_attended(a.status, a.id in recorded)]
+    end_at = (came or held)[-1].starts_at
+    return CourseSpan(over=all(a.ends_at <= now for a in held), attended=bool(came),
+                      first_at=held[0].starts_at, end_at=end_at,
+                      end_day=end_at.astimezone(clinic_tz()).date())
+
+
+def course_spans(courses, now):
+    """{course id: CourseSpan} for courses whose appointments are loaded."""
+    courses = list(courses)
+    recorded = recorded_appointment_ids(a.id for c in courses for a in c.appointments)
+    return {c.id: course_span(c.appointments, recorded, now) for c in courses}
+
+
+def days_after(end_day, instant):
+    """Whole days from a course's end (clinic date) to an instant's clinic date."""
+    return (instant.astimezone(clinic_tz()).date() - end_day).days
 
 
 def _candidate_courses(now, schedule):
-    """Confirmed or completed courses with a session (not cancelled) that ended within the last
-    FOLLOW_UPS days + GRACE_DAYS: the only ones that can have a follow-up falling due."""
+    """Courses confirmed, completed or not attended, with a session (not cancelled) that ended
+    within the last FOLLOW_UPS days + GRACE_DAYS: the only ones that can end now or have a
+    follow-up falling due."""
     longest = max((days for _label, days in schedule), default=0)
     since = now - timedelta(days=longest + GRACE_DAYS + 1)
     recent = (select(Appointment.course_id)
@@ -124,7 +189,8 @@ def _candidate_courses(now, schedule):
     return db.session.execute(
         select(Course)
         .where(Course.id.in_(recent),
-               Course.status.in_([CourseStatus.CONFIRMED.value, CourseStatus.COMPLETED.value]))
+               Course.status.in_([CourseStatus.CONFIRMED.value, CourseStatus.COMPLETED.value,
+                                  CourseStatus.NOT_ATTENDED.value]))
         .options(selectinload(Course.appointments))
         .order_by(Course.id)
         .with_for_update(of=Course)  # PostgreSQL: a second run waits here (SQLite: the BEGIN)
@@ -140,35 +206,56 @@ def _existing_requests(course_ids):
         .where(FollowUpRequest.course_id.in_(course_ids))).all())
 
 
-def create_due_follow_ups(now=None):
-    """Create every follow-up request that is due and does not exist yet; mark confirmed courses
-    whose sessions are all over as completed. One transaction. Returns [CreatedFollowUp].
+def _end_course(course, span):
+    """Completed when a session was attended, not attended otherwise; audited when it changes."""
+    status = (CourseStatus.COMPLETED if span.attended else CourseStatus.NOT_ATTENDED).value
+    if course.status == status:
+        return
+    previous, course.status = course.status, status
+    if span.attended:
+        audit.record("course.complete", object_type="course", object_id=course.id,
+                     details={"by": "all sessions over", "from": previous},
+                     actor_label="system")
+    else:
+        audit.record("course.not_attended", object_type="course", object_id=course.id,
+                     details={"by": "all sessions over, none attended", "from": previous},
+                     actor_label="system")
 
-    Due: the course is confirmed or completed, every session not cancelled has ended, and today
-    (clinic time) is on or after the last session's local date + the label's days.
+
+def create_due_follow_ups(now=None):
+    """Create every follow-up request that is due and does not exist yet; end the courses whose
+    sessions are all over (completed, or not attended). One transaction. Returns
+    [CreatedFollowUp].
+
+    Due: every session of the course not cancelled has ended, at least one was attended, today
+    (clinic time) is on or after the course's end (its last attended session's local date) +
+    the label's days, and the label's window (FOLLOW_UP_WINDOWS) has not closed.
     """
     now = now or utcnow()
     schedule = follow_up_schedule()
-    tz = clinic_tz()
-    today = now.astimezone(tz).date()
+    windows = follow_up_windows()
+    today = now.astimezone(clinic_tz()).date()
     created = []
     try:
         begin_write()  # SQLite: BEGIN IMMEDIATE, so a second run waits, then sees these rows
         courses = _candidate_courses(now, schedule)
         existing = _existing_requests([c.id for c in courses])
+        spans = course_spans(courses, now)
         for course in courses:
-            sessions = _active_sessions(course)
-            if not sessions or any(a.ends_at > now for a in sessions):
+            span = spans[course.id]
+            if not span.over:
                 continue  # nothing held, or not over yet
-            if course.status == CourseStatus.CONFIRMED.value:
-                course.status = CourseStatus.COMPLETED.value
-                audit.record("course.complete", object_type="course", object_id=course.id,
-                             details={"by": "all sessions over"}, actor_label="system")
-            last_day = max(a.ends_at for a in sessions).astimezone(tz).date()
+            _end_course(course, span)
+            if not span.attended:
+                continue  # nobody came: no follow-up
+            last_day = span.end_day
             for label, days in schedule:
                 due_on = last_day + timedelta(days=days)
                 if today < due_on or (course.id, label) in existing:
                     continue
+                window = windows.get(label)
+                if window is not None and (today - last_day).days > window[1]:
+                    continue  # the window has closed: a link now could only say so
                 token = secrets.token_urlsafe(32)  # 256 bits
                 request = FollowUpRequest(course_id=course.id, label=label, due_on=due_on,
                                           token_hash=hash_token(token), created_at=now)
@@ -206,6 +293,11 @@ class FollowUpState:
     answered_at: datetime | None
     answers: dict  # the saved answers by form key (empty when not answered)
     ask_midas: bool
+    # The last clinic date on which an answer counts (course end + the window's last day);
+    # None when the label has no window.
+    closes_on: date | None = None
+    closed: bool = False  # not answered, and closes_on has passed: the page says so
+    late: bool = False  # answered after closes_on (kept, left out of the report)
 
     @property
     def answered(self):
@@ -216,25 +308,48 @@ def midas_on():
     return bool(current_app.config.get("FOLLOW_UP_MIDAS", False))
 
 
-def _state(row):
+def asks_midas(label):
+    """MIDAS asks about the last 3 months: only at FOLLOW_UP_MIDAS_LABELS, when it is on."""
+    return midas_on() and label in tuple(current_app.config.get("FOLLOW_UP_MIDAS_LABELS", ()))
+
+
+def closes_on(row, now):
+    """The last clinic date on which the request's answer counts, or None (no window, or a
+    course without a date)."""
+    window = follow_up_windows().get(row.label)
+    course = db.session.execute(select(Course).where(Course.id == row.course_id).options(
+        selectinload(Course.appointments))).scalar_one()
+    span = course_spans([course], now)[course.id]
+    if window is None or span.end_day is None:
+        return None
+    return span.end_day + timedelta(days=window[1])
+
+
+def _state(row, now):
     answers = {}
     if row.answered_at is not None:
         answers = {"pain": row.pain, "headache_days": row.headache_days}
         answers.update((row.midas or {}).get("answers", {}))
+    last = closes_on(row, now)
+    tz = clinic_tz()
+    answered = row.answered_at is not None
     return FollowUpState(
         id=row.id, label=row.label, when=label_words(row.label), due_on=row.due_on,
         answered_at=row.answered_at, answers=answers,
-        ask_midas=(row.midas is not None) if row.answered_at is not None else midas_on())
+        ask_midas=(row.midas is not None) if answered else asks_midas(row.label),
+        closes_on=last,
+        closed=not answered and last is not None and now.astimezone(tz).date() > last,
+        late=answered and last is not None and row.answered_at.astimezone(tz).date() > last)
 
 
-def follow_up_by_token(token):
+def follow_up_by_token(token, now=None):
     """The follow-up a private link points at (FollowUpState), or None."""
     if not token or len(token) > 100:
         return None
     row = db.session.execute(
         select(FollowUpRequest).where(FollowUpRequest.token_hash == hash_token(token))
     ).scalar_one_or_none()
-    return None if row is None else _state(row)
+    return None if row is None else _state(row, now or utcnow())
 
 
 def _whole(answers, key, low, high, errors, range_message=None):
@@ -276,9 +391,15 @@ def check_answers(answers, *, midas=None):
 
 def answer(request_id, answers, *, language="en", now=None):
     """Save the patient's answers, once. Raises InvalidFollowUp (422), AlreadyAnswered (422)
-    or LookupError. Returns the FollowUpState."""
+    or LookupError. Returns the FollowUpState. MIDAS is asked (and required) at the labels of
+    FOLLOW_UP_MIDAS_LABELS only. An answer after the window has closed is saved all the same:
+    the state says it is late, and the report leaves it out."""
     now = now or utcnow()
-    midas = midas_on()
+    label = db.session.execute(select(FollowUpRequest.label).where(
+        FollowUpRequest.id == request_id)).scalar_one_or_none()
+    if label is None:
+        raise LookupError("follow_up")
+    midas = asks_midas(label)
     clean = check_answers(answers, midas=midas)
     stored_midas = None
     if midas:
@@ -303,15 +424,16 @@ def answer(request_id, answers, *, language="en", now=None):
             execution_options={"synchronize_session": False})
         if result.rowcount != 1:
             raise AlreadyAnswered()
+        db.session.expire_all()
+        state = _state(db.session.get(FollowUpRequest, request_id), now)
         audit.record("follow_up.answer", object_type="follow_up_request", object_id=row.id,
                      details={"course_id": row.course_id, "label": row.label,
-                              "with_midas": midas}, actor_label="patient")
+                              "with_midas": midas, "late": state.late}, actor_label="patient")
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
-    db.session.expire_all()
-    return _state(db.session.get(FollowUpRequest, request_id))
+    return state
 
 
 # --- Pain over time (clinicians) -------------------------------------------------------------------
@@ -367,6 +489,36 @@ def _session_points(patient_id, since_at, until_at):
     return points
 
 
+def follow_up_timings(rows, now):
+    """{request id: (days after the course's end, ON_TIME / EARLY / LATE)} of answered
+    follow-up requests."""
+    course_ids = {row.course_id for row in rows if row.answered_at is not None}
+    if not course_ids:
+        return {}
+    courses = db.session.execute(select(Course).where(Course.id.in_(course_ids)).options(
+        selectinload(Course.appointments))).scalars().all()
+    spans = course_spans(courses, now)
+    windows = follow_up_windows()
+    timings = {}
+    for row in rows:
+        span = spans.get(row.course_id)
+        if row.answered_at is None or span is None or span.end_day is None:
+            continue
+        days = days_after(span.end_day, row.answered_at)
+        timings[row.id] = (days, answer_timing(days, windows.get(row.label)))
+    return timings
+
+
+def follow_up_point_label(label, timing):
+    """"Follow-up, 1 month", with "answered late" (or early) for an answer outside its window."""
+    when = label_words(label)
+    if timing is not None and timing[1] == LATE:
+        return _("Follow-up, %(when)s (answered late: not in the outcomes report)", when=when)
+    if timing is not None and timing[1] == EARLY:
+        return _("Follow-up, %(when)s (answered early: not in the outcomes report)", when=when)
+    return _("Follow-up, %(when)s", when=when)
+
+
 def _session_label(day, moment):
     if day is None:
         return _("Session, before") if moment == "before" else _("Session, after")
@@ -411,16 +563,18 @@ def pain_chart(patient_id, now=None):
         if after is not None:
             points.append((after_at, after, _session_label(day, "after")))
 
-    for follow_up in db.session.execute(
-            select(FollowUpRequest)
-            .join(Course, FollowUpRequest.course_id == Course.id)
-            .where(Course.patient_id == patient_id, FollowUpRequest.answered_at.is_not(None),
-                   FollowUpRequest.pain.is_not(None),
-                   FollowUpRequest.answered_at >= since_at, FollowUpRequest.answered_at <= now)
-            .order_by(FollowUpRequest.answered_at)).scalars():
+    answered = db.session.execute(
+        select(FollowUpRequest)
+        .join(Course, FollowUpRequest.course_id == Course.id)
+        .where(Course.patient_id == patient_id, FollowUpRequest.answered_at.is_not(None),
+               FollowUpRequest.pain.is_not(None),
+               FollowUpRequest.answered_at >= since_at, FollowUpRequest.answered_at <= now)
+        .order_by(FollowUpRequest.answered_at)).scalars().all()
+    timings = follow_up_timings(answered, now)
+    for follow_up in answered:
         course_points.setdefault(follow_up.course_id, []).append(
             (follow_up.answered_at, follow_up.pain,
-             _("Follow-up, %(when)s", when=label_words(follow_up.label))))
+             follow_up_point_label(follow_up.label, timings.get(follow_up.id))))
 
     references = {}
     known = [course_id for course_id in course_points if course_id is not None]

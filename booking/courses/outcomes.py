@@ -24,6 +24,22 @@ Conventions:
   denominator) and a short English definition for the report page.
 - Input of the wrong type or out of range raises scoring.InvalidAnswer (a
   ValueError) naming the field.
+
+Which courses count (clinical.md Outcomes), decided here so the daily command,
+the report and the course page give one answer:
+- A session was attended when the desk marked the patient arrived or the visit
+  completed, or a clinician recorded the infusion (session_attended). A record
+  outweighs a "no-show" mark: records exist only for sessions that started, and
+  a typed infusion record is the stronger fact. A cancelled session never counts.
+- A course with no attended session is not a completed course: it is left out
+  of every figure and counted apart (CohortOutcomes.not_attended).
+- Pain at admission is the "pain before" of course day 1. When day 1 has no
+  record, or no pain-before rating, the change is not evaluable (never taken
+  from day 2), and the course is counted apart (pain_not_evaluable).
+- A follow-up answer counts only inside its window, in days from the course's
+  end (its last attended session) to the answer (clinic dates), both ends
+  included. Earlier or later answers are kept (the course page shows them) and
+  left out of the figures, counted as answered early / late.
 """
 
 from collections.abc import Iterable, Sequence
@@ -64,10 +80,74 @@ ADVERSE_EVENT_CODES = (
 
 # clinical.md Outcomes: follow-up "about 1 and 3 months" after a course.
 DEFAULT_FOLLOW_UP_LABELS = ("1m", "3m")
+# clinical.md Outcomes: an answer counts for "1 month" when given 21-45 days
+# after the last session, for "3 months" 75-120 days (both ends included). The
+# clinic's own windows are a setting (config FOLLOW_UP_WINDOWS).
+DEFAULT_FOLLOW_UP_WINDOWS = {"1m": (21, 45), "3m": (75, 120)}
+
+# Appointment statuses that mean the patient came (the desk's marks).
+ATTENDED_STATUSES = ("arrived", "completed")
+CANCELLED_STATUS = "cancelled"
+
+# When a follow-up was answered, relative to its window.
+ON_TIME = "on_time"
+EARLY = "early"
+LATE = "late"
+
+# Why a course has no pain at admission (CourseOutcome.admission_missing).
+NO_FIRST_SESSION_RECORD = "no_first_session_record"  # course day 1 was not recorded
+NO_FIRST_PAIN_BEFORE = "no_first_pain_before"  # recorded without a pain-before rating
 
 # Shown for a figure that has no value (a mean over no courses, a rate over a
 # denominator of 0): an em dash, never "0.0".
 NOT_EVALUABLE = "\u2014"
+
+
+# --- Attendance and timing ------------------------------------------------------------
+
+
+def session_attended(status: str, recorded: bool) -> bool:
+    """Whether a session of a course was attended (see the module's notes): the
+    desk marked it arrived or completed, or it has an infusion record; a
+    cancelled session never."""
+    if status == CANCELLED_STATUS:
+        return False
+    return status in ATTENDED_STATUSES or bool(recorded)
+
+
+def answer_timing(days_after_course: int, window: tuple[int, int] | None) -> str:
+    """ON_TIME, EARLY or LATE: where an answer given `days_after_course` days
+    after the course's end falls in its window (first, last), both included.
+    A label without a window takes every answer (ON_TIME)."""
+    if window is None:
+        return ON_TIME
+    first, last = window
+    if days_after_course < first:
+        return EARLY
+    if days_after_course > last:
+        return LATE
+    return ON_TIME
+
+
+def checked_windows(windows) -> dict[str, tuple[int, int]]:
+    """{label: (first day, last day)}, checked: whole days, 0 <= first <= last."""
+    if windows is None:
+        return {}
+    if not hasattr(windows, "items"):
+        raise InvalidAnswer("follow_up_windows", "must map labels to (first, last) days")
+    checked = {}
+    for label, window in windows.items():
+        try:
+            first, last = window
+        except (TypeError, ValueError):
+            raise InvalidAnswer(f"follow_up_windows {label}", "must be (first, last) days")
+        for value in (first, last):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise InvalidAnswer(f"follow_up_windows {label}", f"{value!r} is not whole days")
+        if not 0 <= first <= last:
+            raise InvalidAnswer(f"follow_up_windows {label}", "needs 0 <= first <= last")
+        checked[str(label)] = (first, last)
+    return checked
 
 
 # --- Inputs ---------------------------------------------------------------------------
@@ -92,6 +172,9 @@ class FollowUpRecord:
     label: str  # "1m", "3m", ... (configurable)
     pain: int | None  # NRS 0-10; None = not answered
     headache_days: int | None = None  # per month, 0-31
+    # Days from the course's end (its last attended session) to the answer,
+    # as clinic dates; needed for an answer whose label has a window.
+    days_after_course: int | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +182,9 @@ class CourseRecord:
     course_id: int
     sessions: tuple[SessionRecord, ...]  # any order; sorted here by course_day
     follow_ups: tuple[FollowUpRecord, ...] = ()
+    # Whether any session was attended (session_attended). A course nobody
+    # attended is not completed: the cohort leaves it out and counts it.
+    attended: bool = True
 
 
 # --- Figures --------------------------------------------------------------------------
@@ -117,11 +203,15 @@ class Count:
 
 @dataclass(frozen=True)
 class Mean:
-    """An exact mean over `n` courses; value None when n is 0."""
+    """An exact mean over `n` courses; value None when n is 0.
+
+    `places_below_ten`: decimals shown when the mean rounds to below 10 (a rate
+    in mg/kg/h: "0.84", not "0.8"); at 10 and above one decimal, as everywhere."""
 
     value: Fraction | None
     n: int
     definition: str = ""
+    places_below_ten: int = 1
 
     def formatted(self) -> str:
         return format_mean(self)
@@ -148,9 +238,15 @@ class Rate:
 
 
 def format_mean(mean: Mean) -> str:
-    """The mean with one decimal ("4.3"), or an em dash when there is none."""
+    """The mean with one decimal ("4.3"), or an em dash when there is none. A
+    mean with places_below_ten = 2 that rounds to below 10 keeps two ("0.84");
+    9.996 rounds to "10.00", which is not below 10, so it shows "10.0"."""
     if mean.value is None:
         return NOT_EVALUABLE
+    if mean.places_below_ten != 1:
+        fine = _rounded(mean.value, mean.places_below_ten)
+        if abs(Decimal(fine)) < 10:
+            return fine
     return _one_decimal(mean.value)
 
 
@@ -164,20 +260,24 @@ def format_percent(rate: Rate) -> str:
 
 
 def _one_decimal(value: Fraction) -> str:
-    """Round the EXACT value once to one decimal, halves away from zero (what
-    Decimal calls ROUND_HALF_UP: 12.25 -> "12.3", -1.25 -> "-1.3").
+    return _rounded(value, 1)
+
+
+def _rounded(value: Fraction, places: int) -> str:
+    """Round the EXACT value once to `places` decimals, halves away from zero
+    (what Decimal calls ROUND_HALF_UP: 12.25 -> "12.3", -1.25 -> "-1.3").
 
     Done in integers on the fraction's own numerator and denominator: a Decimal
     division (or a float) would round the quotient first, and quantizing that
     would round a second time.
     """
     value = Fraction(value)
-    tenths = value * 10
-    whole, remainder = divmod(abs(tenths.numerator), tenths.denominator)
-    if 2 * remainder >= tenths.denominator:
+    scaled = value * 10**places
+    whole, remainder = divmod(abs(scaled.numerator), scaled.denominator)
+    if 2 * remainder >= scaled.denominator:
         whole += 1
     signed = -whole if value < 0 else whole  # -0.04 rounds to 0: "0.0", not "-0.0"
-    return str(Decimal(signed).scaleb(-1))
+    return str(Decimal(signed).scaleb(-places))
 
 
 # --- Per course -----------------------------------------------------------------------
@@ -188,7 +288,7 @@ class CourseOutcome:
     """How one course went (clinical.md Outcomes, "per course")."""
 
     course_id: int
-    admission: int | None  # pain before the first session; None: not evaluable for pain
+    admission: int | None  # pain before course day 1; None: not evaluable for pain
     discharge: int | None  # the last pain rating within the course
     # scoring.pain_change(admission, discharge); None without an admission.
     pain: PainChange | None
@@ -208,6 +308,10 @@ class CourseOutcome:
     adverse_events: frozenset[str]
     # In the order of the course's follow-ups.
     follow_ups: tuple["CourseFollowUp", ...] = ()
+    # Why there is no admission: NO_FIRST_SESSION_RECORD, NO_FIRST_PAIN_BEFORE,
+    # or None (there is one).
+    admission_missing: str | None = None
+    attended: bool = True  # the CourseRecord's: a course nobody attended is left out
 
     def follow_up(self, label: str) -> "CourseFollowUp | None":
         for follow_up in self.follow_ups:
@@ -216,14 +320,23 @@ class CourseOutcome:
         return None
 
     def sustained_at(self, label: str) -> bool | None:
-        """Sustained response at one follow-up; None when not answered (or
-        absent) or when the course has no admission rating."""
+        """Sustained response at one follow-up; None when not answered inside
+        its window (or absent) or when the course has no admission rating."""
         follow_up = self.follow_up(label)
         return None if follow_up is None else follow_up.sustained
 
     def answered(self, label: str) -> bool:
+        """Answered inside the window: the answer the figures count."""
         follow_up = self.follow_up(label)
-        return follow_up is not None and follow_up.pain is not None
+        return follow_up is not None and follow_up.timing == ON_TIME
+
+    def answered_late(self, label: str) -> bool:
+        follow_up = self.follow_up(label)
+        return follow_up is not None and follow_up.timing == LATE
+
+    def answered_early(self, label: str) -> bool:
+        follow_up = self.follow_up(label)
+        return follow_up is not None and follow_up.timing == EARLY
 
 
 @dataclass(frozen=True)
@@ -231,26 +344,46 @@ class CourseFollowUp:
     """One follow-up of one course, with its sustained-response flag."""
 
     label: str
-    pain: int | None  # None: not answered
+    pain: int | None  # None: not answered (a late answer is kept here, and shown)
     headache_days: int | None
-    # admission - pain >= 2; None when not answered or without an admission.
+    # admission - pain >= 2; None when not answered inside the window, or
+    # without an admission.
     sustained: bool | None
+    days_after_course: int | None = None
+    timing: str | None = None  # ON_TIME, EARLY, LATE; None when not answered
+
+    @property
+    def counted(self) -> bool:
+        return self.timing == ON_TIME
 
 
 def course_outcome(
-    course: CourseRecord, thresholds: Thresholds = DEFAULT_THRESHOLDS
+    course: CourseRecord,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    windows=None,
 ) -> CourseOutcome:
-    """The outcome of one course. Sessions may come in any order."""
+    """The outcome of one course. Sessions may come in any order. `windows`:
+    {label: (first day, last day)} of the follow-up answers that count (none:
+    every answer counts)."""
     if not isinstance(course, CourseRecord):
         raise InvalidAnswer("course", f"must be a CourseRecord, got {course!r}")
     where = f"course {course.course_id}"
+    windows = checked_windows(windows)
     sessions = _sorted_sessions(course.sessions, where)
-    follow_ups = _checked_follow_ups(course.follow_ups, where)
+    follow_ups = _checked_follow_ups(course.follow_ups, where, windows)
 
-    # clinical.md: pain "at admission" is the rating before the FIRST session.
-    # If that one rating is missing the course is not evaluable for pain: a
-    # later rating would not be "at admission" and would flatter the change.
-    admission = sessions[0].pain_before if sessions else None
+    # clinical.md: pain "at admission" is the rating before the FIRST session,
+    # course day 1. If day 1 has no record, or no rating before, the course is
+    # not evaluable for pain: day 2's rating would not be "at admission" and
+    # would flatter the change.
+    first = sessions[0] if sessions and sessions[0].course_day == FIRST_COURSE_DAY else None
+    admission = first.pain_before if first is not None else None
+    if first is None:
+        admission_missing = NO_FIRST_SESSION_RECORD
+    elif admission is None:
+        admission_missing = NO_FIRST_PAIN_BEFORE
+    else:
+        admission_missing = None
 
     # clinical.md: "at discharge" is the LAST pain rating within the course.
     # The ratings run day by day, before then after; a missing after-rating on
@@ -294,14 +427,21 @@ def course_outcome(
     # Sustained response (clinical.md): admission - follow-up pain >= 2, i.e.
     # the 2-point responder rule with the follow-up rating in place of the
     # discharge one, so the same pain_change rule (and threshold) decides.
+    # Only an answer inside its window is judged: a late one is kept, not counted.
     results = []
     for follow_up in follow_ups:
-        if follow_up.pain is None or admission is None:
+        timing = None
+        if follow_up.pain is not None:
+            timing = (ON_TIME if follow_up.days_after_course is None
+                      else answer_timing(follow_up.days_after_course,
+                                         windows.get(follow_up.label)))
+        if timing != ON_TIME or admission is None:
             sustained = None
         else:
             sustained = pain_change(admission, follow_up.pain, thresholds).responder_2_points
         results.append(
-            CourseFollowUp(follow_up.label, follow_up.pain, follow_up.headache_days, sustained)
+            CourseFollowUp(follow_up.label, follow_up.pain, follow_up.headache_days, sustained,
+                           follow_up.days_after_course, timing)
         )
 
     return CourseOutcome(
@@ -324,6 +464,8 @@ def course_outcome(
         max_rate_mg_per_kg_h=_course_max(sessions, "max_rate_mg_per_kg_h", where),
         adverse_events=frozenset(code for session in sessions for code in session.adverse_events),
         follow_ups=tuple(results),
+        admission_missing=admission_missing,
+        attended=bool(course.attended),
     )
 
 
@@ -362,7 +504,7 @@ def _sorted_sessions(sessions, where: str) -> tuple[SessionRecord, ...]:
     return tuple(sorted(sessions, key=lambda session: session.course_day))
 
 
-def _checked_follow_ups(follow_ups, where: str) -> tuple[FollowUpRecord, ...]:
+def _checked_follow_ups(follow_ups, where: str, windows) -> tuple[FollowUpRecord, ...]:
     if isinstance(follow_ups, (str, bytes)) or not isinstance(follow_ups, Iterable):
         raise InvalidAnswer(f"{where} follow_ups", "must be a list of FollowUpRecord")
     follow_ups = tuple(follow_ups)
@@ -383,6 +525,18 @@ def _checked_follow_ups(follow_ups, where: str) -> tuple[FollowUpRecord, ...]:
             raise InvalidAnswer(
                 f"{where} follow-up {follow_up.label} headache_days",
                 f"must be a whole number 0-{MAX_DAYS_PER_MONTH}, got {days!r}",
+            )
+        after = follow_up.days_after_course
+        if after is not None and (isinstance(after, bool) or not isinstance(after, int)):
+            raise InvalidAnswer(
+                f"{where} follow-up {follow_up.label} days_after_course",
+                f"must be a whole number of days, got {after!r}",
+            )
+        # An answer whose label has a window cannot be judged without its day.
+        if follow_up.pain is not None and after is None and follow_up.label in windows:
+            raise InvalidAnswer(
+                f"{where} follow-up {follow_up.label} days_after_course",
+                "is needed to place the answer in its window",
             )
     return follow_ups
 
@@ -421,10 +575,16 @@ class FollowUpOutcome:
     label: str
     # Denominator N: a course without an answer counts as not sustained.
     sustained_all: Rate
-    # Denominator: the courses that answered this follow-up.
+    # Denominator: the courses that answered this follow-up inside its window.
     sustained_answered: Rate
     # Denominator: every immediate (2-point) responder, answered or not.
     sustained_immediate_responders: Rate
+    # Answers kept but left out of the figures: after the window / before it.
+    answered_late: Count = Count(0)
+    answered_early: Count = Count(0)
+    # Mean days from the course's end to the answers counted.
+    days_to_answer: Mean = Mean(None, 0)
+    window: tuple[int, int] | None = None  # (first day, last day); None: every answer counts
 
 
 @dataclass(frozen=True)
@@ -432,7 +592,7 @@ class CohortOutcomes:
     """The outcomes report for a cohort of completed courses (clinical.md,
     "per cohort"), with each course's own outcome for the CSV export."""
 
-    n: Count
+    n: Count  # completed courses: attended ones only
     admission_pain: Mean
     discharge_pain: Mean
     change: Mean
@@ -447,7 +607,11 @@ class CohortOutcomes:
     # code nobody had shows as 0 of N, which is information too.
     adverse_events: tuple[tuple[str, Rate], ...]
     follow_ups: tuple[FollowUpOutcome, ...]
-    courses: tuple[CourseOutcome, ...]
+    courses: tuple[CourseOutcome, ...]  # the completed ones (attended), counted in N
+    # Left out, counted apart: courses nobody attended (not in N), and completed
+    # courses whose pain change is not evaluable (in N, out of the pain figures).
+    not_attended: Count = Count(0)
+    pain_not_evaluable: Count = Count(0)
 
     def adverse_event(self, code: str) -> Rate:
         return dict(self.adverse_events)[code]
@@ -463,9 +627,11 @@ def cohort_outcomes(
     courses: Iterable[CourseRecord],
     follow_up_labels: Sequence[str] = DEFAULT_FOLLOW_UP_LABELS,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    windows=None,
 ) -> CohortOutcomes:
-    """The cohort figures over the courses given. The caller passes completed
-    courses only: N is simply how many there are."""
+    """The cohort figures over the courses given that were attended (N); the
+    ones nobody attended are left out and counted (not_attended). `windows`:
+    {label: (first day, last day)} of the follow-up answers that count."""
     if isinstance(follow_up_labels, (str, bytes)):
         raise InvalidAnswer("follow_up_labels", "expected a list of labels, not one string")
     follow_up_labels = tuple(follow_up_labels)
@@ -473,11 +639,13 @@ def cohort_outcomes(
         raise InvalidAnswer("follow_up_labels", "a label appears twice")
     if isinstance(courses, (str, bytes)) or not isinstance(courses, Iterable):
         raise InvalidAnswer("courses", "must be a list of CourseRecord")
-    outcomes = tuple(course_outcome(course, thresholds) for course in courses)
-    ids = [outcome.course_id for outcome in outcomes]
+    windows = checked_windows(windows)
+    every = tuple(course_outcome(course, thresholds, windows) for course in courses)
+    ids = [outcome.course_id for outcome in every]
     # One course twice would count twice in every figure.
     if len(set(ids)) != len(ids):
         raise InvalidAnswer("courses", "a course_id appears twice")
+    outcomes = tuple(o for o in every if o.attended)
     n = len(outcomes)
     t = thresholds
 
@@ -509,9 +677,28 @@ def cohort_outcomes(
         sustained = [o for o in outcomes if o.sustained_at(label)]
         answered = [o for o in outcomes if o.answered(label)]
         immediate = [o for o in outcomes if o.responder_2_points]
+        window = windows.get(label)
+        where = "" if window is None else f" (days {window[0]}-{window[1]})"
         follow_ups.append(
             FollowUpOutcome(
                 label=label,
+                window=window,
+                answered_late=Count(
+                    sum(o.answered_late(label) for o in outcomes),
+                    f"Courses that answered at {label} after its window{where}: the answer"
+                    " is kept and shown on the course page, not counted here",
+                ),
+                answered_early=Count(
+                    sum(o.answered_early(label) for o in outcomes),
+                    f"Courses that answered at {label} before its window{where}: the answer"
+                    " is kept and shown on the course page, not counted here",
+                ),
+                days_to_answer=_mean(
+                    [o.follow_up(label).days_after_course for o in answered
+                     if o.follow_up(label).days_after_course is not None],
+                    f"Mean days from the course's last session to the answer at {label},"
+                    " over the answers counted",
+                ),
                 sustained_all=Rate(
                     len(sustained),
                     n,
@@ -535,10 +722,20 @@ def cohort_outcomes(
         )
 
     return CohortOutcomes(
-        n=Count(n, "Completed courses in the report"),
+        n=Count(n, "Completed courses in the report (at least one session attended)"),
+        not_attended=Count(
+            len(every) - n,
+            "Courses whose sessions are all over with none attended (no arrival, no"
+            " completed visit, no infusion record): not completed, left out of every figure",
+        ),
+        pain_not_evaluable=Count(
+            sum(1 for o in outcomes if o.admission is None),
+            "Completed courses without a pain rating before the session of course day 1:"
+            " counted in N, left out of the pain, change and responder figures",
+        ),
         admission_pain=_mean(
             present("admission"),
-            "Mean pain before the first session of each course (NRS 0-10)",
+            "Mean pain before the first session of each course (NRS 0-10; course day 1 only)",
         ),
         discharge_pain=_mean(
             present("discharge"),
@@ -578,6 +775,7 @@ def cohort_outcomes(
         max_rate_mg_per_kg_h=_mean(
             present("max_rate_mg_per_kg_h"),
             "Mean of each course's maximum infusion rate (mg/kg/h)",
+            places_below_ten=2,
         ),
         adverse_events=adverse_events,
         follow_ups=tuple(follow_ups),
@@ -585,11 +783,11 @@ def cohort_outcomes(
     )
 
 
-def _mean(values: Sequence[int | Fraction], definition: str) -> Mean:
+def _mean(values: Sequence[int | Fraction], definition: str, places_below_ten: int = 1) -> Mean:
     # sum() of ints and Fractions stays exact; no values, no mean.
     if not values:
-        return Mean(None, 0, definition)
-    return Mean(Fraction(sum(values), len(values)), len(values), definition)
+        return Mean(None, 0, definition, places_below_ten)
+    return Mean(Fraction(sum(values), len(values)), len(values), definition, places_below_ten)
 
 
 # --- CSV export -------------------------------------------------------------------------

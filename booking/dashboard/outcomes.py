@@ -8,6 +8,11 @@ Defaults: the last 90 days, every course service. The figures and their definiti
 booking/courses/outcomes.py's; booking/courses/reporting.py loads the courses and audits every
 view ("outcomes.view") and export ("outcomes.export"). Nothing here names a patient: courses
 are shown by their reference. Responses carry clinical data, so they are never cached.
+
+What was left out, and why, is part of the report (page, CSV summary, JSON "left_out"): courses
+nobody attended, completed courses whose pain change is not evaluable (no pain before on course
+day 1), and follow-up answers given after (or before) their window. Keys and columns only ever
+get added: the JSON keeps every key it had, the CSV adds its new columns at the end.
 """
 import csv
 import io
@@ -32,6 +37,10 @@ from . import bp
 # Clinicians and admins may see the report (the issue's choice); receptionists may not.
 REPORT_ROLES = ("clinician", "admin")
 
+ADMISSION_MISSING = {
+    "no_first_session_record": _l("course day 1 not recorded"),
+    "no_first_pain_before": _l("no pain rating before the session of course day 1"),
+}
 ADVERSE_EVENT_LABELS = {
     "nausea": _l("Nausea"), "vomiting": _l("Vomiting"), "dizziness": _l("Dizziness"),
     "blurred_vision": _l("Blurred vision"), "hallucinations": _l("Hallucinations"),
@@ -117,6 +126,7 @@ class FigureRow:
     label: str
     unit: str  # "", "%", "points", ...
     figure: Count | Mean | Rate
+    over: str = ""  # what a count counts ("Counted over"); "" for completed courses
 
     @property
     def kind(self):
@@ -150,15 +160,41 @@ def main_figures(report):
     ]
 
 
+def left_out_figures(report):
+    """What the figures leave out, and why: each a count, with its definition."""
+    c = report.cohort
+    rows = [
+        FigureRow("not_attended", _("Not attended: no session attended"), "", c.not_attended,
+                  _("courses left out of N")),
+        FigureRow("pain_not_evaluable",
+                  _("Pain change not evaluable: no pain rating before course day 1"), "",
+                  c.pain_not_evaluable, _("completed courses, out of the pain figures")),
+    ]
+    for label, _days in report.follow_ups:
+        outcome = c.follow_up(label)
+        rows.append(FigureRow(f"answered_late_{label}",
+                              _("Follow-up %(label)s answered late", label=label), "",
+                              outcome.answered_late, _("completed courses, answer not counted")))
+        rows.append(FigureRow(f"answered_early_{label}",
+                              _("Follow-up %(label)s answered before its window", label=label),
+                              "", outcome.answered_early,
+                              _("completed courses, answer not counted")))
+    return rows
+
+
 def adverse_event_figures(report):
     return [FigureRow(f"adverse_event_{code}", str(ADVERSE_EVENT_LABELS.get(code, code)), "%",
                       rate)
             for code, rate in report.cohort.adverse_events]
 
 
-def follow_up_title(label, days):
-    return _("Follow-up %(label)s (about %(days)d days after the last session)",
-             label=label, days=days)
+def follow_up_title(label, days, window=None):
+    if window is None:
+        return _("Follow-up %(label)s (about %(days)d days after the last session)",
+                 label=label, days=days)
+    return _("Follow-up %(label)s (about %(days)d days after the last session; answers count "
+             "from day %(first)d to day %(last)d)", label=label, days=days, first=window[0],
+             last=window[1])
 
 
 def follow_up_figures(report, label):
@@ -171,6 +207,8 @@ def follow_up_figures(report, label):
         FigureRow("sustained_immediate_responders",
                   _("Sustained response, of the immediate responders"), "%",
                   outcome.sustained_immediate_responders),
+        FigureRow("days_to_answer", _("Days from the last session to the answer, mean"),
+                  _("days"), outcome.days_to_answer),
     ]
 
 
@@ -194,9 +232,18 @@ def _flag(value):
 
 
 def _sustained(outcome, label):
+    if outcome.answered_late(label):
+        return _("answered late")
+    if outcome.answered_early(label):
+        return _("answered before its window")
     if not outcome.answered(label):
         return _("not answered")
     return _flag(outcome.sustained_at(label))
+
+
+def _admission_missing(outcome):
+    reason = ADMISSION_MISSING.get(outcome.admission_missing)
+    return None if reason is None else str(reason)
 
 
 # --- The page ----------------------------------------------------------------------------------
@@ -216,9 +263,14 @@ def _page(form, report=None, status=200):
         "dashboard/outcomes/report.html", form=form, report=report, params=params,
         figures=main_figures(report) if report else [],
         adverse_events=adverse_event_figures(report) if report else [],
-        follow_ups=[(follow_up_title(label, days), follow_up_figures(report, label))
+        left_out=[row for row in left_out_figures(report)
+                  if not row.key.startswith("answered_early_") or row.figure.value]
+        if report else [],
+        follow_ups=[(follow_up_title(label, days, (report.windows or {}).get(label)),
+                     follow_up_figures(report, label))
                     for label, days in report.follow_ups] if report else [],
         one_decimal=_one_decimal, not_evaluable=NOT_EVALUABLE, not_a_trial=NOT_A_TRIAL,
+        admission_missing=_admission_missing,
     ), status))
 
 
@@ -247,6 +299,10 @@ def _course_header(report):
     for label in report.follow_up_labels:
         header += [_("Pain at follow-up %(label)s", label=label),
                    _("Sustained at %(label)s", label=label)]
+    # Added later, so at the end: columns already in use keep their places.
+    header.append(_("Pain change not evaluable because"))
+    for label in report.follow_up_labels:
+        header.append(_("Days to answer %(label)s", label=label))
     return header
 
 
@@ -263,7 +319,12 @@ def _course_cells(report, row):
              "; ".join(code for code in ADVERSE_EVENT_CODES if code in o.adverse_events)]
     for label in report.follow_up_labels:
         follow_up = o.follow_up(label)
-        cells += [follow_up.pain if follow_up else None, _sustained(o, label)]
+        counted = follow_up is not None and follow_up.counted
+        cells += [follow_up.pain if counted else None, _sustained(o, label)]
+    cells.append(_admission_missing(o))
+    for label in report.follow_up_labels:
+        follow_up = o.follow_up(label)
+        cells.append(follow_up.days_after_course if follow_up else None)
     return cells
 
 
@@ -294,6 +355,8 @@ def csv_text(report):
     write([_("Figure"), _("Value"), _("Unit"), _("Numerator"), _("Denominator"),
            _("Definition")])
     for row in main_figures(report) + adverse_event_figures(report):
+        write(_summary_cells(row))
+    for row in left_out_figures(report):
         write(_summary_cells(row))
     for label, days in report.follow_ups:
         for row in follow_up_figures(report, label):
@@ -356,14 +419,23 @@ def _course_json(report, row):
         "max_rate_mg_per_h": float(exact[0]) if exact[0] is not None else None,
         "max_rate_mg_per_kg_h": float(exact[1]) if exact[1] is not None else None,
         "adverse_events": [code for code in ADVERSE_EVENT_CODES if code in o.adverse_events],
-        "follow_ups": {
-            label: {"answered": o.answered(label),
-                    "pain": o.follow_up(label).pain if o.follow_up(label) else None,
-                    "headache_days": (o.follow_up(label).headache_days
-                                      if o.follow_up(label) else None),
-                    "sustained": o.sustained_at(label)}
-            for label in report.follow_up_labels},
+        "pain_not_evaluable_because": o.admission_missing,
+        "follow_ups": {label: _course_follow_up_json(o, label)
+                       for label in report.follow_up_labels},
     }
+
+
+def _course_follow_up_json(outcome, label):
+    """One follow-up of a course. "answered", "pain" and "headache_days" are the answer the
+    report counts (null for a late one); "timing" and "days_after_course" say when it came."""
+    follow_up = outcome.follow_up(label)
+    counted = follow_up is not None and follow_up.counted
+    return {"answered": outcome.answered(label),
+            "pain": follow_up.pain if counted else None,
+            "headache_days": follow_up.headache_days if counted else None,
+            "sustained": outcome.sustained_at(label),
+            "timing": follow_up.timing if follow_up else None,
+            "days_after_course": follow_up.days_after_course if follow_up else None}
 
 
 def report_json(report):
@@ -379,9 +451,11 @@ def report_json(report):
         "figures": figures,
         "follow_ups": {
             label: {"days_after_last_session": days,
+                    "answer_window_days": list((report.windows or {}).get(label) or ()) or None,
                     **{row.key: _figure_json(row.figure)
                        for row in follow_up_figures(report, label)}}
             for label, days in report.follow_ups},
+        "left_out": {row.key: _figure_json(row.figure) for row in left_out_figures(report)},
         "courses": [_course_json(report, row) for row in report.courses],
     }
 

@@ -16,7 +16,12 @@ class CourseStatus(str, enum.Enum):
     CONFIRMED = "confirmed"
     DECLINED = "declined"      # by a clinician: the slots were freed
     CANCELLED = "cancelled"    # every remaining session cancelled
+    # Every session not cancelled is over: "completed" when at least one was attended (arrived,
+    # completed, or an infusion record), "not_attended" when none was. Set by the daily
+    # send-followups run (booking.courses.follow_ups); a not-attended course gets no follow-up
+    # and stays out of the outcomes.
     COMPLETED = "completed"
+    NOT_ATTENDED = "not_attended"
 
 
 class Course(db.Model):

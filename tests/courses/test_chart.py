@@ -245,3 +245,18 @@ def test_ratings_older_than_24_months_are_left_out(app, staff_client, patient_hi
     page = staff_client("clinician").get(
         f"/staff/patients/{patient_history.patient_id}/pain").get_data(as_text=True)
     assert "No ratings yet" in page
+
+
+def test_a_late_follow_up_answer_is_kept_on_the_chart_and_marked_late(
+        app, staff_client, course_service):
+    """Answered 50 days after the course (the 1-month window is days 21-45): shown, marked."""
+    course = book_course_with_sessions(course_service)
+    days_after_last_session(app, 30)
+    [created] = follow_ups.create_due_follow_ups()
+    days_after_last_session(app, 50)
+    follow_ups.answer(created.request_id, {"pain": 6, "headache_days": 9})
+    page = staff_client("clinician").get(
+        f"/staff/patients/{course.patient_id}/pain").get_data(as_text=True)
+    rows = table_rows(page)
+    assert (rows[-1][1], rows[-1][3]) == (
+        "Follow-up, 1 month (answered late: not in the outcomes report)", "6")

@@ -94,21 +94,30 @@ def test_the_day_counts_in_kyiv_time_not_utc(app, course_service):
     assert [c.label for c in follow_ups.create_due_follow_ups()] == ["1m"]
 
 
-def test_the_three_month_follow_up_comes_on_day_90_and_a_late_run_creates_both(
+def test_the_three_month_follow_up_comes_on_day_90_and_a_late_run_still_creates_the_one_month(
         app, course_service):
     course = book_course_with_sessions(course_service)
-    days_after_last_session(app, 89)
+    days_after_last_session(app, 44)  # runs missed since day 30; the 1-month window is open
     assert [c.label for c in follow_ups.create_due_follow_ups()] == ["1m"]
+    days_after_last_session(app, 89)
+    assert follow_ups.create_due_follow_ups() == []
     days_after_last_session(app, 90)
     assert [c.label for c in follow_ups.create_due_follow_ups()] == ["3m"]
     assert [(r.label, r.due_on) for r in requests(course.id)] == [
         ("1m", date(2027, 1, 10)), ("3m", date(2027, 3, 11))]
 
 
-def test_a_run_missed_for_three_months_creates_both_at_once(app, course_service):
+@pytest.mark.parametrize("day, labels", [
+    (45, ["1m"]),  # the last day of the 1-month window (21-45)
+    (46, []),  # closed: no link that could only say so
+    (100, ["3m"]),  # a run missed for three months: only the 3-month request is still open
+    (120, ["3m"]),
+    (121, []),
+])
+def test_no_request_is_created_once_its_window_has_closed(app, course_service, day, labels):
     book_course_with_sessions(course_service)
-    days_after_last_session(app, 100)
-    assert sorted(c.label for c in follow_ups.create_due_follow_ups()) == ["1m", "3m"]
+    days_after_last_session(app, day)
+    assert [c.label for c in follow_ups.create_due_follow_ups()] == labels
 
 
 def test_the_token_is_random_and_only_its_hash_is_stored(app, course_service):
@@ -170,6 +179,71 @@ def test_courses_long_past_are_not_looked_at(app, course_service):
     assert follow_ups.create_due_follow_ups() == []
 
 
+# --- Completed only when someone came -----------------------------------------------------------
+
+def book_course_with_statuses(service, statuses, recorded_days=(), *, n=1, hour=10):
+    """A confirmed course from FIRST_DAY with one session per status (the desk's marks) and
+    infusion records on `recorded_days` only."""
+    course, _token = courses.book_course(service_id=service.id, start=at(FIRST_DAY, hour),
+                                         sessions=len(statuses), patient=person(n), consent=True)
+    for appointment, status in zip(course.appointments, statuses):
+        appointment.status = status
+        if appointment.course_day in recorded_days:
+            db.session.add(InfusionSession(
+                appointment_id=appointment.id, course_id=course.id,
+                course_day=appointment.course_day, pain_before=6, pain_after=3))
+    course.status = "confirmed"
+    db.session.commit()
+    return course
+
+
+@pytest.mark.parametrize("statuses, recorded_days, ends_as", [
+    (("no_show", "no_show", "no_show"), (), "not_attended"),
+    (("booked", "booked", "booked"), (), "not_attended"),  # never marked, nothing recorded
+    (("no_show", "cancelled", "booked"), (), "not_attended"),
+    (("no_show", "arrived", "no_show"), (), "completed"),
+    (("no_show", "no_show", "completed"), (), "completed"),
+    (("booked", "booked", "booked"), (2,), "completed"),  # recorded, the desk never marked it
+    (("no_show", "no_show", "no_show"), (1,), "completed"),  # a record outweighs a no-show
+])
+def test_a_course_is_completed_only_when_a_session_was_attended(
+        app, course_service, statuses, recorded_days, ends_as):
+    course = book_course_with_statuses(course_service, statuses, recorded_days)
+    days_after_last_session(app, 30)
+    created = follow_ups.create_due_follow_ups()
+    db.session.rollback()
+    assert db.session.get(Course, course.id).status == ends_as
+    if ends_as == "not_attended":
+        assert created == [] and requests() == []  # no follow-up for a course nobody attended
+        event = db.session.execute(select(AuditEvent).where(
+            AuditEvent.action == "course.not_attended")).scalar_one()
+        assert (event.object_id, event.actor) == (course.id, "system")
+    else:
+        assert [c.label for c in created] == ["1m"]
+
+
+def test_a_course_nobody_attended_becomes_completed_when_the_desk_corrects_a_mark(
+        app, course_service):
+    course = book_course_with_statuses(course_service, ("no_show", "no_show", "no_show"))
+    days_after_last_session(app, 1)
+    assert follow_ups.create_due_follow_ups() == []
+    assert db.session.get(Course, course.id).status == "not_attended"
+    course.appointments[0].status = "completed"  # the desk finds it was a mistake
+    db.session.commit()
+    days_after_last_session(app, 2)
+    follow_ups.create_due_follow_ups()
+    db.session.rollback()
+    assert db.session.get(Course, course.id).status == "completed"
+
+
+def test_the_follow_ups_count_from_the_last_attended_session(app, course_service):
+    """Day 3 was missed: the course ended on Thursday 10 December, day 2."""
+    book_course_with_statuses(course_service, ("completed", "completed", "no_show"))
+    app.config["FROZEN_NOW"] = at(date(2027, 1, 9), 9)  # 10 Dec + 30 days
+    [created] = follow_ups.create_due_follow_ups()
+    assert created.due_on == date(2027, 1, 9)
+
+
 # --- Exactly once --------------------------------------------------------------------------------
 
 def test_running_the_command_twice_creates_each_request_once(app, course_service, runner):
@@ -203,8 +277,11 @@ def test_two_app_instances_on_one_database_create_each_request_once(
 def test_two_copies_racing_create_each_request_once(app, course_service, make_test_app):
     book_course_with_sessions(course_service, n=1, hour=10)
     book_course_with_sessions(course_service, n=2, hour=12)
+    # Both labels due and open at once (the windows widened for this test only).
+    windows = {"1m": (21, 100), "3m": (75, 120)}
+    app.config["FOLLOW_UP_WINDOWS"] = windows
     later = at(LAST_DAY + timedelta(days=95), 9)
-    apps = [make_test_app(FROZEN_NOW=later) for _ in range(3)]
+    apps = [make_test_app(FROZEN_NOW=later, FOLLOW_UP_WINDOWS=windows) for _ in range(3)]
     barrier = threading.Barrier(len(apps))
     totals, errors = [0] * len(apps), []
 
@@ -271,6 +348,16 @@ def follow_up_link(app, course_service):
     return created.token, created.request_id
 
 
+@pytest.fixture
+def three_month_link(app, course_service):
+    """A course 90 days over and its 3-month request (MIDAS is asked): (token, request id)."""
+    book_course_with_sessions(course_service)
+    days_after_last_session(app, 90)
+    [created] = follow_ups.create_due_follow_ups()
+    assert created.label == "3m"
+    return created.token, created.request_id
+
+
 MIDAS_ANSWERS = {"midas_q1": "2", "midas_q2": "3", "midas_q3": "1", "midas_q4": "0",
                  "midas_q5": "4", "midas_a": "20", "midas_b": "5"}
 
@@ -279,8 +366,8 @@ def answers(**changes):
     return {"pain": "3", "headache_days": "6", **MIDAS_ANSWERS, **changes}
 
 
-def test_the_page_asks_pain_headache_days_and_midas_privately(client, follow_up_link):
-    token, _id = follow_up_link
+def test_the_page_asks_pain_headache_days_and_midas_privately(client, three_month_link):
+    token, _id = three_month_link
     response = client.get(f"/follow-up/{token}")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
@@ -293,9 +380,9 @@ def test_the_page_asks_pain_headache_days_and_midas_privately(client, follow_up_
     assert response.headers["Cache-Control"] == "no-store"
 
 
-def test_without_midas_only_pain_and_headache_days_are_asked(app, client, follow_up_link):
+def test_without_midas_only_pain_and_headache_days_are_asked(app, client, three_month_link):
     app.config["FOLLOW_UP_MIDAS"] = False
-    token, request_id = follow_up_link
+    token, request_id = three_month_link
     assert "midas_q1" not in client.get(f"/follow-up/{token}").get_data(as_text=True)
     response = client.post(f"/follow-up/{token}", data={"pain": "4", "headache_days": "2"})
     assert response.status_code == 303
@@ -303,8 +390,8 @@ def test_without_midas_only_pain_and_headache_days_are_asked(app, client, follow
     assert (row.pain, row.headache_days, row.midas) == (4, 2, None)
 
 
-def test_an_answer_is_saved_once_and_a_second_visit_says_thank_you(client, follow_up_link):
-    token, request_id = follow_up_link
+def test_an_answer_is_saved_once_and_a_second_visit_says_thank_you(client, three_month_link):
+    token, request_id = three_month_link
     response = client.post(f"/follow-up/{token}", data=answers())
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"/follow-up/{token}")
@@ -348,8 +435,8 @@ def test_the_service_refuses_a_second_answer(app, follow_up_link):
     ("midas_b", "11", "Please enter a number from 0 to 10."),
 ])
 def test_answers_out_of_range_are_refused_with_a_message_and_kept(
-        client, follow_up_link, field, typed, message):
-    token, _id = follow_up_link
+        client, three_month_link, field, typed, message):
+    token, _id = three_month_link
     response = client.post(f"/follow-up/{token}", data=answers(**{field: typed}))
     assert response.status_code == 422
     page = response.get_data(as_text=True)
@@ -384,3 +471,64 @@ def test_answers_never_travel_in_the_url_or_the_audit_log(client, follow_up_link
     assert "13" not in response.headers["Location"].replace(token, "")
     details = [str(e.details) for e in db.session.execute(select(AuditEvent)).scalars()]
     assert not any("13" in text or "'pain'" in text for text in details)
+
+
+# --- MIDAS at 3 months only; the window on the patient's page ---------------------------------------
+
+def test_the_one_month_page_does_not_ask_midas(client, follow_up_link):
+    """MIDAS asks about the last 3 months: at the 3-month follow-up only."""
+    token, _id = follow_up_link
+    page = client.get(f"/follow-up/{token}").get_data(as_text=True)
+    assert "How bad is your headache pain right now?" in page
+    assert "midas_q1" not in page and "last 3 months" not in page
+    response = client.post(f"/follow-up/{token}", data={"pain": "4", "headache_days": "2"})
+    assert response.status_code == 303
+    row = requests()[0]
+    assert (row.pain, row.headache_days, row.midas) == (4, 2, None)
+
+
+@pytest.mark.parametrize("day, open_", [(45, True), (46, False)])
+def test_the_link_says_the_window_has_closed_and_gives_the_clinic_phone(
+        app, client, follow_up_link, day, open_):
+    token, _id = follow_up_link
+    days_after_last_session(app, day, hour=23, minute=30)
+    response = client.get(f"/follow-up/{token}")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    main = page.split("<main", 1)[1].split("</main>")[0]
+    assert ("<form" in main) is open_
+    assert ("These questions have closed" in main) is not open_
+    if not open_:
+        # 11 Dec + 45 days = 25 January 2027, the last day an answer counted.
+        assert "25 January 2027" in main
+        # config CLINIC_PHONE "+380 7373 080 88", written as every phone number on the site.
+        assert ('please call the clinic: <a href="tel:+380737308088">+380 73 730 80 88</a>'
+                in " ".join(main.split()))
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_an_answer_sent_after_the_window_closed_is_kept_and_marked_late(
+        app, client, follow_up_link):
+    """The page was opened on day 45 and sent on day 46: nothing the patient typed is lost."""
+    token, request_id = follow_up_link
+    days_after_last_session(app, 45, hour=23, minute=50)
+    assert "<form" in client.get(f"/follow-up/{token}").get_data(as_text=True)
+    days_after_last_session(app, 46, hour=0, minute=10)
+    response = client.post(f"/follow-up/{token}", data={"pain": "5", "headache_days": "8"})
+    assert response.status_code == 303
+    row = requests()[0]
+    assert (row.pain, row.headache_days) == (5, 8)
+    state = follow_ups.follow_up_by_token(token)
+    assert state.answered and state.late
+    page = client.get(f"/follow-up/{token}").get_data(as_text=True)
+    assert "Thank you" in page  # the patient sees their answer was received
+    event = db.session.execute(select(AuditEvent).where(
+        AuditEvent.action == "follow_up.answer")).scalar_one()
+    assert event.details["late"] is True
+
+
+def test_an_answer_inside_the_window_is_not_late(app, follow_up_link):
+    token, request_id = follow_up_link
+    state = follow_ups.answer(request_id, {"pain": 3, "headache_days": 2},
+                              now=at(LAST_DAY + timedelta(days=45), 23, 59))
+    assert state.answered and not state.late

@@ -278,12 +278,12 @@ def test_cohort_max_rates_are_means_over_courses_with_data(cohort):
     # mg/h: course maxima 12.5, (none), 30, 15 -> 57.5/3 = 115/6 = 19.1666... -> "19.2"
     assert (cohort.max_rate_mg_per_h.value, cohort.max_rate_mg_per_h.n) == (Fraction(115, 6), 3)
     assert cohort.max_rate_mg_per_h.formatted() == "19.2"
-    # mg/kg/h: 0.15, (none), (none), 0.25 -> 0.4/2 = 0.2
+    # mg/kg/h: 0.15, (none), (none), 0.25 -> 0.4/2 = 0.2, below 10: two decimals
     assert (cohort.max_rate_mg_per_kg_h.value, cohort.max_rate_mg_per_kg_h.n) == (
         Fraction(1, 5),
         2,
     )
-    assert cohort.max_rate_mg_per_kg_h.formatted() == "0.2"
+    assert cohort.max_rate_mg_per_kg_h.formatted() == "0.20"
 
 
 def test_cohort_adverse_event_rates_count_courses_not_sessions(cohort):
@@ -550,3 +550,200 @@ def test_outcomes_module_imports_only_the_standard_library_and_scoring():
         "fractions",
         "booking.intake.scoring",
     }
+
+
+# --- Attendance, admission on course day 1, follow-up windows (issue 12) -------------------
+
+
+@pytest.mark.parametrize(
+    "status, recorded, attended",
+    [
+        ("booked", False, False),  # never marked, nothing recorded: nobody came
+        ("no_show", False, False),
+        ("cancelled", False, False),
+        ("arrived", False, True),
+        ("completed", False, True),
+        ("booked", True, True),  # the desk forgot to mark it; the clinician recorded it
+        ("no_show", True, True),  # a typed infusion record outweighs a no-show mark
+        ("cancelled", True, False),  # a cancelled session never counts
+    ],
+)
+def test_a_session_is_attended_when_marked_arrived_or_completed_or_recorded(
+    status, recorded, attended
+):
+    assert outcomes.session_attended(status, recorded) is attended
+
+
+def test_admission_is_never_taken_from_day_2_when_day_1_has_no_record():
+    # Day 1 not recorded; day 2 7 -> 3, day 3 4 -> 2. Admission would be 7 if
+    # day 2 stood in: it may not. Discharge is still the last rating, 2.
+    course = CourseRecord(11, (session(2, 7, 3), session(3, 4, 2)))
+    outcome = course_outcome(course)
+    assert outcome.admission is None
+    assert outcome.admission_missing == outcomes.NO_FIRST_SESSION_RECORD
+    assert (outcome.change, outcome.percent_change) == (None, None)
+    assert (
+        outcome.responder_2_points,
+        outcome.responder_30_percent,
+        outcome.responder_50_percent,
+    ) == (None, None, None)
+    assert outcome.discharge == 2
+    assert outcome.length_days == 2
+
+
+def test_a_day_1_record_without_pain_before_says_so():
+    outcome = course_outcome(CourseRecord(12, (session(1, None, 5), session(2, 5, 3))))
+    assert outcome.admission is None
+    assert outcome.admission_missing == outcomes.NO_FIRST_PAIN_BEFORE
+    assert course_outcome(COURSE_1).admission_missing is None
+
+
+def test_a_course_nobody_attended_is_left_out_and_counted():
+    # The bug seen: a 5-day course with nausea plus a course nobody attended
+    # gave "course length 2.5 days, nausea 1 of 2". Left out, it is 5.0 days
+    # and 1 of 1, and the course is counted as not attended.
+    five_days = CourseRecord(
+        20, tuple(session(day, 6, 4, events=["nausea"] if day == 1 else []) for day in range(1, 6))
+    )
+    nobody = CourseRecord(21, (), attended=False)
+    result = cohort_outcomes((five_days, nobody))
+    assert result.n.value == 1
+    assert result.not_attended.value == 1
+    assert result.course_length_days.formatted() == "5.0"
+    nausea = result.adverse_event("nausea")
+    assert (nausea.numerator, nausea.denominator) == (1, 1)
+    assert [o.course_id for o in result.courses] == [20]
+    assert result.not_attended.definition and result.pain_not_evaluable.definition
+
+
+def test_a_course_without_day_1_counts_in_n_but_not_in_the_pain_figures():
+    # COHORT admissions 8, 6, 4, 0 (mean 4.5 of 4). Course 11 (day 1 missing,
+    # day 2 before 7) is in N (5) and counted as not evaluable; the admission
+    # mean stays 4.5 of 4 (it would be 25/5 = 5.0 with day 2's 7).
+    day_2_only = CourseRecord(11, (session(2, 7, 3), session(3, 4, 2)))
+    result = cohort_outcomes(COHORT + (day_2_only,))
+    assert result.n.value == 5
+    assert result.pain_not_evaluable.value == 1
+    assert (result.admission_pain.formatted(), result.admission_pain.n) == ("4.5", 4)
+    assert (result.change.value, result.change.n) == (1, 4)
+    assert result.responders_2_points.denominator == 4
+    # Its discharge (2) is a rating like any other: 14 + 2 = 16 over 5.
+    assert (result.discharge_pain.value, result.discharge_pain.n) == (Fraction(16, 5), 5)
+
+
+WINDOWS = {"1m": (21, 45), "3m": (75, 120)}
+
+
+@pytest.mark.parametrize(
+    "label, days, timing",
+    [
+        ("1m", 20, outcomes.EARLY),
+        ("1m", 21, outcomes.ON_TIME),
+        ("1m", 45, outcomes.ON_TIME),
+        ("1m", 46, outcomes.LATE),
+        ("3m", 74, outcomes.EARLY),
+        ("3m", 75, outcomes.ON_TIME),
+        ("3m", 120, outcomes.ON_TIME),
+        ("3m", 121, outcomes.LATE),
+        ("6m", 400, outcomes.ON_TIME),  # a label without a window takes every answer
+    ],
+)
+def test_an_answer_counts_only_inside_its_window(label, days, timing):
+    assert outcomes.answer_timing(days, WINDOWS.get(label)) == timing
+    course = CourseRecord(30, (session(1, 8, 4),), (FollowUpRecord(label, 5, 3, days),))
+    outcome = course_outcome(course, windows=WINDOWS)
+    follow_up = outcome.follow_up(label)
+    assert (follow_up.timing, follow_up.days_after_course, follow_up.pain) == (timing, days, 5)
+    assert outcome.answered(label) is (timing == outcomes.ON_TIME)
+    assert outcome.answered_late(label) is (timing == outcomes.LATE)
+    # 8 - 5 = 3: sustained, but only an answer inside the window is judged.
+    assert outcome.sustained_at(label) is (True if timing == outcomes.ON_TIME else None)
+
+
+def test_the_cohort_counts_late_answers_apart_and_gives_the_mean_days_to_answer():
+    # Five courses, admission 8. 1-month answers (days after the last session, pain):
+    #   W1 20 (2: early), W2 21 (5: 8-5=3 sustained), W3 45 (7: 8-7=1 not sustained),
+    #   W4 46 (1: late), W5 30 (6: 8-6=2 sustained).
+    #   Counted: W2, W3, W5 -> sustained of those who answered 2 of 3, of all 2 of 5;
+    #   late 1, early 1; mean days (21 + 45 + 30) / 3 = 32.0 (over every answer it
+    #   would be 162/5 = 32.4).
+    # 3-month answers: W1 74 (early), W2 75, W3 120, W4 121 (late), W5 none.
+    #   Counted W2, W3: mean (75 + 120) / 2 = 97.5; late 1, early 1.
+    answers = {
+        1: ((20, 2), (74, 3)),
+        2: ((21, 5), (75, 5)),
+        3: ((45, 7), (120, 7)),
+        4: ((46, 1), (121, 1)),
+        5: ((30, 6), None),
+    }
+    courses = []
+    for course_id, (one, three) in answers.items():
+        follow_ups = [FollowUpRecord("1m", one[1], 4, one[0])]
+        if three is not None:
+            follow_ups.append(FollowUpRecord("3m", three[1], 4, three[0]))
+        courses.append(CourseRecord(course_id, (session(1, 8, 4),), tuple(follow_ups)))
+    result = cohort_outcomes(courses, windows=WINDOWS)
+
+    one = result.follow_up("1m")
+    assert (one.sustained_answered.numerator, one.sustained_answered.denominator) == (2, 3)
+    assert (one.sustained_all.numerator, one.sustained_all.denominator) == (2, 5)
+    assert (one.answered_late.value, one.answered_early.value) == (1, 1)
+    assert (one.days_to_answer.formatted(), one.days_to_answer.n) == ("32.0", 3)
+    assert one.window == (21, 45)
+
+    three = result.follow_up("3m")
+    assert (three.answered_late.value, three.answered_early.value) == (1, 1)
+    assert (three.days_to_answer.formatted(), three.days_to_answer.n) == ("97.5", 2)
+    # W2 (8-5=3) sustained, W3 (8-7=1) not: 1 of the 2 counted answers.
+    assert (three.sustained_answered.numerator, three.sustained_answered.denominator) == (1, 2)
+    assert all(f.answered_late.definition and f.days_to_answer.definition
+               for f in result.follow_ups)
+
+
+def test_without_windows_every_answer_counts():
+    course = CourseRecord(31, (session(1, 8, 4),), (FollowUpRecord("1m", 5, 3, 300),))
+    assert course_outcome(course).answered("1m") is True
+
+
+@pytest.mark.parametrize(
+    "windows",
+    [{"1m": (45, 21)}, {"1m": (-1, 45)}, {"1m": (21.5, 45)}, {"1m": 30}, [("1m", (21, 45))]],
+)
+def test_invalid_windows_are_refused(windows):
+    with pytest.raises(InvalidAnswer):
+        cohort_outcomes((COURSE_1,), windows=windows)
+
+
+def test_an_answer_without_its_day_cannot_be_placed_in_a_window():
+    course = CourseRecord(32, (session(1, 8, 4),), (FollowUpRecord("1m", 5),))
+    with pytest.raises(InvalidAnswer):
+        course_outcome(course, windows=WINDOWS)
+
+
+@pytest.mark.parametrize(
+    "value, shown",
+    [
+        (Fraction(21, 25), "0.84"),  # not "0.8"
+        (Fraction(2, 3), "0.67"),
+        (Fraction(1, 200), "0.01"),  # 0.005: half up
+        (Fraction(9994, 1000), "9.99"),
+        (Fraction(9996, 1000), "10.0"),  # rounds to 10.00: not below 10, one decimal
+        (Fraction(25, 2), "12.5"),  # as before
+        (Fraction(3), "3.00"),
+        (None, "\u2014"),
+    ],
+)
+def test_a_mean_rate_in_mg_per_kg_h_below_10_has_two_decimals(value, shown):
+    assert format_mean(Mean(value, 0 if value is None else 1, places_below_ten=2)) == shown
+
+
+def test_the_cohort_shows_mg_per_kg_h_with_two_decimals_and_mg_per_h_as_before():
+    # mg/kg/h maxima 0.8 and 0.88 -> 0.84; mg/h maxima 0.8 and 0.88 -> "0.8".
+    courses = (
+        CourseRecord(40, (session(1, 5, 4, mg_h=Fraction(4, 5), mg_kg_h=Fraction(4, 5)),)),
+        CourseRecord(41, (session(1, 5, 4, mg_h=Fraction(22, 25), mg_kg_h=Fraction(22, 25)),)),
+    )
+    result = cohort_outcomes(courses)
+    assert result.max_rate_mg_per_kg_h.formatted() == "0.84"
+    assert result.max_rate_mg_per_h.formatted() == "0.8"
+    assert result.course_length_days.formatted() == "1.0"

@@ -2,8 +2,11 @@
 
 A small cohort is booked through the real course booking (with "now" moved back to late
 October), then given infusion-session records and follow-up answers, and "now" moved forward
-again to the suite's NOW (Monday 7 December 2026, 09:00 Kyiv). Every expected figure is worked
-out by hand in the comments, from the definitions in shared/clinical.md ("Outcomes").
+again to the suite's NOW (Monday 7 December 2026, 09:00 Kyiv). Tests that read 3-month answers
+move "now" on to LATER (10 March 2027), when those answers exist. Every expected figure is
+worked out by hand in the comments, from the definitions in shared/clinical.md ("Outcomes").
+Follow-up answers count inside their windows (config: 1m days 21-45, 3m days 75-120 after the
+course's last attended session).
 
 The cohort (all sessions at 10:00 Kyiv; November 2026 starts on a Sunday):
   A  Mon 2 - Wed 4 Nov,  3 sessions, confirmed (all sessions over: completed)
@@ -17,7 +20,7 @@ import csv
 import io
 import re
 import secrets
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -31,6 +34,7 @@ from tests.conftest import NOW
 
 KYIV = ZoneInfo("Europe/Kyiv")
 BOOKED_AT = datetime(2026, 10, 26, 7, 0, tzinfo=timezone.utc)  # Monday 26 Oct, 09:00 Kyiv
+LATER = datetime(2027, 3, 10, 7, 0, tzinfo=timezone.utc)  # Wednesday 10 Mar 2027, 09:00 Kyiv
 NOVEMBER = {"from": "2026-11-01", "to": "2026-11-30"}
 
 
@@ -82,11 +86,13 @@ def record(course, day, before, after, mg_h=None, mg_kg_h=None, events=()):
     db.session.commit()
 
 
-def follow_up(course, label, pain=None, headache_days=None, due_on=date(2026, 12, 4)):
+def follow_up(course, label, pain=None, headache_days=None, due_on=date(2026, 12, 4),
+              answered_on=date(2026, 12, 5)):
+    """A follow-up request, answered at 11:00 Kyiv on `answered_on` when a pain is given."""
     answered = pain is not None
     db.session.add(FollowUpRequest(
         course_id=course.id, label=label, due_on=due_on, token_hash=secrets.token_hex(32),
-        answered_at=datetime(2026, 12, 5, 9, tzinfo=timezone.utc) if answered else None,
+        answered_at=at(answered_on, 11) if answered else None,
         pain=pain, headache_days=headache_days))
     db.session.commit()
 
@@ -101,9 +107,11 @@ def cohort(course_service, book):
     record(a, 1, 8, 6, "40", "0.5", ["nausea"])
     record(a, 2, 6, 4, "60", "0.75")
     record(a, 3, 5, 3, "60", "0.75")
-    # Follow-up 1m pain 4: 8 - 4 = 4 >= 2, sustained. 3m pain 7: 8 - 7 = 1, not sustained.
+    # Follow-up 1m pain 4 on 5 Dec (day 31 after 4 Nov): 8 - 4 = 4 >= 2, sustained.
+    # 3m pain 7 on 2 Feb 2027 (day 90): 8 - 7 = 1, not sustained.
     follow_up(a, "1m", pain=4, headache_days=6)
-    follow_up(a, "3m", pain=7, headache_days=12)
+    follow_up(a, "3m", pain=7, headache_days=12, due_on=date(2027, 2, 2),
+              answered_on=date(2027, 2, 2))
 
     b = book(service, date(2026, 11, 9), 5, "completed")
     # B: ratings d1 6,5 | d2 5,5 | d3 5,4 | d4 4,4 | d5 5,5 -> admission 6, discharge 5,
@@ -115,8 +123,8 @@ def cohort(course_service, book):
     record(b, 3, 5, 4, "70", "0.8", ["dissociation"])
     record(b, 4, 4, 4, "70", "0.8")
     record(b, 5, 5, 5, "80", "1.0")
-    # Follow-up 1m pain 4: 6 - 4 = 2 >= 2, sustained (though not an immediate responder);
-    # 3m sent, never answered.
+    # Follow-up 1m pain 4 on 5 Dec (day 22 after 13 Nov): 6 - 4 = 2 >= 2, sustained (though
+    # not an immediate responder); 3m sent, never answered.
     follow_up(b, "1m", pain=4, headache_days=10)
     follow_up(b, "3m")
 
@@ -155,12 +163,14 @@ def cohort(course_service, book):
 #   course length (3 + 5 + 3) / 3 = 11/3 = 3.67 -> "3.7" infusion days
 #   day of lowest pain (3 + 3 + 1) / 3 = 7/3 = 2.33 -> "2.3"
 #   max rate mg/h (60 + 80 + 30) / 3 = 170/3 = 56.67 -> "56.7"
-#   max rate mg/kg/h (0.75 + 1.0 + 0.4) / 3 = 2.15/3 = 0.717 -> "0.7"
+#   max rate mg/kg/h (0.75 + 1.0 + 0.4) / 3 = 2.15/3 = 0.7167 -> "0.72" (below 10: 2 decimals)
 #   nausea A, B: 2 of 3 = 66.7 %; dizziness, dissociation (B), anxiety (C): 1 of 3 = 33.3 %;
 #   vomiting (only D, cancelled): 0 of 3 = 0.0 %
 #   1m sustained: A, B -> of all 2 of 3 = 66.7 %; of those who answered (A, B) 2 of 2 = 100.0 %;
 #      of immediate responders (A) 1 of 1 = 100.0 %
 #   3m sustained: nobody -> 0 of 3 = 0.0 %; answered (A) 0 of 1 = 0.0 %; responders 0 of 1 = 0.0 %
+#   days to answer: 1m (31 + 22) / 2 = 26.5; 3m 90 (A only)
+#   left out: nobody unattended, every admission there, no late answer: all 0
 
 
 def row_text(html, row_id):
@@ -170,7 +180,8 @@ def row_text(html, row_id):
 
 
 def test_the_page_shows_the_hand_computed_figures_with_definitions_and_denominators(
-        staff_client, cohort):
+        app, staff_client, cohort):
+    app.config["FROZEN_NOW"] = LATER
     client = staff_client("clinician")
     response = client.get("/staff/outcomes", query_string=NOVEMBER)
     assert response.status_code == 200
@@ -194,7 +205,7 @@ def test_the_page_shows_the_hand_computed_figures_with_definitions_and_denominat
     assert "3.7 days" in row_text(html, "outc-main-course_length_days")
     assert "2.3" in row_text(html, "outc-main-lowest_pain_day")
     assert "56.7 mg/h" in row_text(html, "outc-main-max_rate_mg_per_h")
-    assert "0.7 mg/kg/h" in row_text(html, "outc-main-max_rate_mg_per_kg_h")
+    assert "0.72 mg/kg/h" in row_text(html, "outc-main-max_rate_mg_per_kg_h")
 
     nausea = row_text(html, "outc-ae-adverse_event_nausea")
     assert "66.7 %" in nausea and "2 of 3" in nausea
@@ -207,6 +218,13 @@ def test_the_page_shows_the_hand_computed_figures_with_definitions_and_denominat
     assert "1 of 1" in row_text(html, "outc-fu-1m-sustained_immediate_responders")
     assert "0 of 3" in row_text(html, "outc-fu-3m-sustained_all")
     assert "0 of 1" in row_text(html, "outc-fu-3m-sustained_answered")
+    assert "26.5 days" in row_text(html, "outc-fu-1m-days_to_answer")
+    assert "90.0 days" in row_text(html, "outc-fu-3m-days_to_answer")
+    assert "answers count from day 21 to day 45" in html
+    assert row_text(html, "outc-left-not_attended").startswith(
+        "Not attended: no session attended 0")
+    assert "Follow-up 1m answered late 0" in row_text(html, "outc-left-answered_late_1m")
+    assert 'id="outc-left-answered_early_1m"' not in html  # shown only when there are some
 
     # The courses are listed by reference only: C's percentage is not evaluable, never 0 %.
     refs = {key: cohort[key].reference for key in "ABCDEF"}
@@ -218,7 +236,8 @@ def test_the_page_shows_the_hand_computed_figures_with_definitions_and_denominat
     assert "Outcome Patient" not in html and "outcome1@example.com" not in html
 
 
-def test_the_json_gives_the_same_figures_with_counts_and_definitions(staff_client, cohort):
+def test_the_json_gives_the_same_figures_with_counts_and_definitions(app, staff_client, cohort):
+    app.config["FROZEN_NOW"] = LATER
     response = staff_client("clinician").get("/staff/outcomes.json", query_string=NOVEMBER)
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
@@ -238,7 +257,7 @@ def test_the_json_gives_the_same_figures_with_counts_and_definitions(staff_clien
     assert f["course_length_days"]["value"] == 3.7
     assert f["lowest_pain_day"]["value"] == 2.3
     assert f["max_rate_mg_per_h"]["value"] == 56.7
-    assert f["max_rate_mg_per_kg_h"]["value"] == 0.7
+    assert f["max_rate_mg_per_kg_h"]["value"] == 0.72
     assert (f["adverse_event_nausea"]["numerator"], f["adverse_event_nausea"]["percent"]) == \
         (2, 66.7)
     assert f["adverse_event_vomiting"]["numerator"] == 0
@@ -253,6 +272,11 @@ def test_the_json_gives_the_same_figures_with_counts_and_definitions(staff_clien
             one["sustained_immediate_responders"]["denominator"]) == (1, 1)
     assert three["sustained_all"]["percent"] == 0.0
     assert three["sustained_answered"]["denominator"] == 1
+    assert (one["days_to_answer"]["value"], one["days_to_answer"]["n"]) == (26.5, 2)
+    assert (one["answer_window_days"], three["answer_window_days"]) == ([21, 45], [75, 120])
+    assert {key: figure["value"] for key, figure in body["left_out"].items()} == {
+        "not_attended": 0, "pain_not_evaluable": 0, "answered_late_1m": 0,
+        "answered_early_1m": 0, "answered_late_3m": 0, "answered_early_3m": 0}
 
     by_ref = {course["reference"]: course for course in body["courses"]}
     assert list(by_ref) == [cohort[key].reference for key in "ABC"]
@@ -262,7 +286,9 @@ def test_the_json_gives_the_same_figures_with_counts_and_definitions(staff_clien
         (True, True, True)
     assert (a["max_rate_mg_per_h"], a["max_rate_mg_per_kg_h"]) == (60, 0.75)
     assert a["follow_ups"]["1m"] == {"answered": True, "pain": 4, "headache_days": 6,
-                                     "sustained": True}
+                                     "sustained": True, "timing": "on_time",
+                                     "days_after_course": 31}
+    assert a["pain_not_evaluable_because"] is None
     assert b["percent_change"] == 16.7 and b["lowest_pain_day"] == 3
     assert b["adverse_events"] == ["nausea", "dizziness", "dissociation"]
     assert b["follow_ups"]["3m"]["answered"] is False
@@ -278,7 +304,8 @@ def read_csv(response):
     return list(csv.reader(io.StringIO(text[1:])))
 
 
-def test_the_csv_has_one_row_per_course_and_a_summary(staff_client, cohort):
+def test_the_csv_has_one_row_per_course_and_a_summary(app, staff_client, cohort):
+    app.config["FROZEN_NOW"] = LATER
     response = staff_client("admin").get("/staff/outcomes.csv", query_string=NOVEMBER)
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/csv")
@@ -290,18 +317,23 @@ def test_the_csv_has_one_row_per_course_and_a_summary(staff_client, cohort):
     assert header[:9] == ["Course reference", "Service", "First session", "Last session",
                           "Sessions", "Pain at admission", "Pain at discharge",
                           "Change (points)", "Change (%)"]
-    assert header[-4:] == ["Pain at follow-up 1m", "Sustained at 1m", "Pain at follow-up 3m",
-                           "Sustained at 3m"]
+    assert header[16:20] == ["Pain at follow-up 1m", "Sustained at 1m", "Pain at follow-up 3m",
+                             "Sustained at 3m"]
+    # Columns added later come last, so the ones in use keep their places.
+    assert header[20:] == ["Pain change not evaluable because", "Days to answer 1m",
+                           "Days to answer 3m"]
     name = "Ketamine infusion course"
     assert rows[1] == [cohort["A"].reference, name, "2026-11-02", "2026-11-04", "3", "8", "3",
                        "5", "62.5", "yes", "yes", "yes", "3", "60", "0.75", "nausea",
-                       "4", "yes", "7", "no"]
+                       "4", "yes", "7", "no", "", "31", "90"]
     assert rows[2] == [cohort["B"].reference, name, "2026-11-09", "2026-11-13", "5", "6", "5",
                        "1", "16.7", "no", "no", "no", "3", "80", "1",
-                       "nausea; dizziness; dissociation", "4", "yes", "", "not answered"]
+                       "nausea; dizziness; dissociation", "4", "yes", "", "not answered",
+                       "", "22", ""]
     assert rows[3] == [cohort["C"].reference, name, "2026-11-16", "2026-11-18", "3", "0", "0",
                        "0", "not evaluable", "no", "not evaluable", "not evaluable", "1",
-                       "30", "0.4", "anxiety", "", "not answered", "", "not answered"]
+                       "30", "0.4", "anxiety", "", "not answered", "", "not answered",
+                       "", "", ""]
     assert rows[4] == []
 
     summary = {row[0]: row for row in rows[5:] if row}
@@ -317,6 +349,9 @@ def test_the_csv_has_one_row_per_course_and_a_summary(staff_client, cohort):
     assert summary["1m: Sustained response, of the courses that answered"][1:5] == \
         ["100.0", "%", "2", "2"]
     assert summary["3m: Sustained response, of all courses"][1:5] == ["0.0", "%", "0", "3"]
+    assert summary["Not attended: no session attended"][1] == "0"
+    assert summary["1m: Days from the last session to the answer, mean"][1:5] == \
+        ["26.5", "days", "", "2"]
     text = response.get_data(as_text=True)
     assert "Outcome Patient" not in text and "@example.com" not in text and "+380" not in text
 
@@ -368,6 +403,10 @@ def test_cancelled_and_unfinished_courses_are_excluded_by_default(staff_client, 
 
 def test_an_unfinished_course_counts_once_its_last_session_is_over(app, staff_client, cohort):
     app.config["FROZEN_NOW"] = at(date(2026, 12, 7), 12).astimezone(timezone.utc)
+    # F's day 3 was attended (the desk marked it completed) but not recorded: the course ends
+    # that day.
+    cohort["F"].appointments[2].status = "completed"
+    db.session.commit()
     body = staff_client("clinician").get(
         "/staff/outcomes.json", query_string={"from": "2026-12-07", "to": "2026-12-07"}).get_json()
     assert [c["reference"] for c in body["courses"]] == [cohort["F"].reference]
@@ -489,7 +528,7 @@ def test_the_ukrainian_page_writes_decimals_with_a_comma_and_the_exports_keep_th
     for row, dotted, comma in [("outc-main-admission_pain", "4.7", "4,7"),
                                ("outc-main-change", "2.0", "2,0"),
                                ("outc-main-responders_2_points", "33.3 %", "33,3 %"),
-                               ("outc-main-max_rate_mg_per_kg_h", "0.7", "0,7"),
+                               ("outc-main-max_rate_mg_per_kg_h", "0.72", "0,72"),
                                ("outc-ae-adverse_event_nausea", "66.7 %", "66,7 %")]:
         assert dotted in row_text(en, row), row
         assert comma in row_text(uk, row) and dotted not in row_text(uk, row), row
@@ -500,6 +539,7 @@ def test_the_ukrainian_page_writes_decimals_with_a_comma_and_the_exports_keep_th
     assert ["4.7", "", "", "3"] in [row[1:5] for row in rows[5:]]  # admission pain, mean
     body = client.get("/staff/outcomes.json", query_string={**NOVEMBER, "lang": "uk"}).get_json()
     assert body["figures"]["admission_pain"]["value"] == 4.7
+    assert body["figures"]["max_rate_mg_per_kg_h"]["value"] == 0.72
 
 
 def test_the_ukrainian_report_names_the_course_service_in_ukrainian(
@@ -517,3 +557,157 @@ def test_the_ukrainian_report_names_the_course_service_in_ukrainian(
     assert "Ketamine infusion course" not in uk and "Курс інфузій" not in en
     csv_rows = read_csv(client.get("/staff/outcomes.csv", query_string={**query, "lang": "uk"}))
     assert "Курс інфузій" not in str(csv_rows)  # exports keep the main wording
+
+
+# --- What is left out, and why (issue 12) ------------------------------------------------------
+# Seven courses, each three sessions Mon 2 - Wed 4 Nov at its own hour; read at LATER.
+#   W1-W5  recorded d1 8->6, d2 6->5, d3 5->4 (admission 8, discharge 4), 1m and 3m answers
+#          at these days after 4 Nov (pain):
+#            W1 1m 20 (2, early)   3m 74 (3, early)
+#            W2 1m 21 (5)          3m 75 (5)
+#            W3 1m 45 (7)          3m 120 (7)
+#            W4 1m 46 (1, late)    3m 121 (1, late)
+#            W5 1m 30 (6)          3m not answered
+#   X      every session a no-show, nothing recorded: not attended -> left out of N, counted
+#          (its status says "completed": the old rule wrote that; the report goes by the facts)
+#   Y      day 1 not recorded (its appointment marked completed), d2 7->3, d3 4->2: completed,
+#          pain change not evaluable (admission is never day 2's 7)
+# N = 6 (W1-W5, Y). Admission mean 8.0 over 5 (with Y's day 2 it would be 47/6 = 7.8).
+# Course length (5 x 3 + 2) / 6 = 17/6 = 2.83 -> "2.8" (with X's 0 days: 17/7 = 2.4).
+# 1m counted: W2, W3, W5 -> sustained W2 (8-5=3), W5 (8-6=2): 2 of 3 answered, 2 of 6 all;
+#    days (21 + 45 + 30) / 3 = 32.0; late 1 (W4), early 1 (W1).
+# 3m counted: W2, W3 -> sustained W2 only: 1 of 2; days (75 + 120) / 2 = 97.5; late 1, early 1.
+
+WINDOW_ANSWERS = {"W1": ((20, 2), (74, 3)), "W2": ((21, 5), (75, 5)), "W3": ((45, 7), (120, 7)),
+                  "W4": ((46, 1), (121, 1)), "W5": ((30, 6), None)}
+COURSE_END = date(2026, 11, 4)
+
+
+@pytest.fixture
+def left_out_cohort(app, course_service, book):
+    service, _doctor = course_service
+    courses = {}
+    for hour, (key, (one, three)) in enumerate(WINDOW_ANSWERS.items(), start=10):
+        course = courses[key] = book(service, date(2026, 11, 2), 3, "completed", hour=hour)
+        for day, (before, after) in enumerate(((8, 6), (6, 5), (5, 4)), start=1):
+            record(course, day, before, after, "50", "0.5")
+        for label, answer in (("1m", one), ("3m", three)):
+            if answer is not None:
+                days, pain = answer
+                answered_on = COURSE_END + timedelta(days=days)
+                follow_up(course, label, pain=pain, headache_days=5, due_on=answered_on,
+                          answered_on=answered_on)
+    x = courses["X"] = book(service, date(2026, 11, 2), 3, "completed", hour=15)
+    for appointment in x.appointments:
+        appointment.status = "no_show"
+    y = courses["Y"] = book(service, date(2026, 11, 2), 3, "confirmed", hour=16)
+    y.appointments[0].status = "completed"
+    db.session.commit()
+    record(y, 2, 7, 3)
+    record(y, 3, 4, 2)
+    app.config["FROZEN_NOW"] = LATER
+    return courses
+
+
+def test_the_report_says_what_it_left_out_and_why(staff_client, left_out_cohort):
+    refs = {key: course.reference for key, course in left_out_cohort.items()}
+    client = staff_client("clinician")
+    body = client.get("/staff/outcomes.json", query_string=NOVEMBER).get_json()
+    assert body["n"] == 6
+    assert [c["reference"] for c in body["courses"]] == [
+        refs[key] for key in ("W1", "W2", "W3", "W4", "W5", "Y")]  # by end, then reference
+    left = {key: figure["value"] for key, figure in body["left_out"].items()}
+    assert left == {"not_attended": 1, "pain_not_evaluable": 1, "answered_late_1m": 1,
+                    "answered_early_1m": 1, "answered_late_3m": 1, "answered_early_3m": 1}
+    assert all(figure["definition"] for figure in body["left_out"].values())
+
+    f = body["figures"]
+    assert (f["admission_pain"]["value"], f["admission_pain"]["n"]) == (8.0, 5)
+    assert (f["change"]["value"], f["change"]["n"]) == (4.0, 5)
+    assert (f["course_length_days"]["value"], f["course_length_days"]["n"]) == (2.8, 6)
+    assert f["max_rate_mg_per_kg_h"]["value"] == 0.5  # "0.50": two decimals, a JSON number
+
+    one, three = body["follow_ups"]["1m"], body["follow_ups"]["3m"]
+    assert (one["sustained_answered"]["numerator"], one["sustained_answered"]["denominator"]) \
+        == (2, 3)
+    assert (one["sustained_all"]["numerator"], one["sustained_all"]["denominator"]) == (2, 6)
+    assert (one["days_to_answer"]["value"], one["days_to_answer"]["n"]) == (32.0, 3)
+    assert (three["sustained_answered"]["numerator"],
+            three["sustained_answered"]["denominator"]) == (1, 2)
+    assert (three["days_to_answer"]["value"], three["days_to_answer"]["n"]) == (97.5, 2)
+
+    by_ref = {c["reference"]: c for c in body["courses"]}
+    w4 = by_ref[refs["W4"]]["follow_ups"]["1m"]
+    assert w4 == {"answered": False, "pain": None, "headache_days": None, "sustained": None,
+                  "timing": "late", "days_after_course": 46}
+    assert by_ref[refs["W1"]]["follow_ups"]["1m"]["timing"] == "early"
+    y = by_ref[refs["Y"]]
+    assert (y["admission"], y["change"], y["discharge"], y["sessions"]) == (None, None, 2, 2)
+    assert y["pain_not_evaluable_because"] == "no_first_session_record"
+
+
+def test_the_page_and_the_csv_show_the_left_out_counts(staff_client, left_out_cohort):
+    client = staff_client("clinician")
+    html = client.get("/staff/outcomes", query_string=NOVEMBER).get_data(as_text=True)
+    assert row_text(html, "outc-main-n").startswith("Completed courses (N) 6")
+    assert row_text(html, "outc-left-not_attended").startswith(
+        "Not attended: no session attended 1 courses left out of N")
+    assert row_text(html, "outc-left-pain_not_evaluable").startswith(
+        "Pain change not evaluable: no pain rating before course day 1 1")
+    assert row_text(html, "outc-left-answered_late_1m").startswith(
+        "Follow-up 1m answered late 1")
+    assert row_text(html, "outc-left-answered_early_3m").startswith(
+        "Follow-up 3m answered before its window 1")
+    assert "32.0 days" in row_text(html, "outc-fu-1m-days_to_answer")
+    assert "not evaluable (course day 1 not recorded)" in html
+    assert left_out_cohort["X"].reference not in html
+
+    rows = read_csv(client.get("/staff/outcomes.csv", query_string=NOVEMBER))
+    by_ref = {row[0]: row for row in rows[1:] if row}
+    w4 = by_ref[left_out_cohort["W4"].reference]
+    assert (w4[16], w4[17], w4[21]) == ("", "answered late", "46")  # pain left out, days kept
+    assert by_ref[left_out_cohort["Y"].reference][20] == "course day 1 not recorded"
+    summary = {row[0]: row for row in rows if row}
+    assert summary["Not attended: no session attended"][1] == "1"
+    assert summary["Follow-up 3m answered late"][1] == "1"
+
+
+def test_a_confirmed_course_nobody_attended_is_left_out_before_the_daily_run(
+        app, staff_client, course_service, book):
+    """The status still says "confirmed" (send-followups has not run): the facts decide."""
+    service, _doctor = course_service
+    attended = book(service, date(2026, 11, 2), 3, "confirmed")
+    record(attended, 1, 6, 3)
+    book(service, date(2026, 11, 2), 3, "confirmed", hour=12)  # every session left "booked"
+    body = staff_client("clinician").get("/staff/outcomes.json",
+                                         query_string=NOVEMBER).get_json()
+    assert [c["reference"] for c in body["courses"]] == [attended.reference]
+    assert body["left_out"]["not_attended"]["value"] == 1
+    # The brief's bug: without the rule this was "course length 0.5 days".
+    assert body["figures"]["course_length_days"]["value"] == 1.0
+
+
+def test_the_course_page_shows_a_not_evaluable_change_and_a_late_answer(
+        staff_client, left_out_cohort):
+    client = staff_client("clinician")
+    y = client.get(f"/staff/courses/{left_out_cohort['Y'].id}").get_data(as_text=True)
+    section = " ".join(y.split('id="course-outcome-title"', 1)[1].split("</section>")[0].split())
+    assert "Not evaluable</strong>: course day 1 has no session record" in section
+    assert "Pain at discharge</dt><dd>2" in section
+
+    w4 = client.get(f"/staff/courses/{left_out_cohort['W4'].id}").get_data(as_text=True)
+    section = " ".join(w4.split('id="course-outcome-title"', 1)[1].split("</section>")[0].split())
+    assert "4 points (50.0 %)" in section  # 8 -> 4
+    assert "46 days after the last session" in section
+    assert "Pain 1, headache days in the last month 5." in section
+    assert "Answered late: kept here, left out of the outcomes report." in section
+
+    x = client.get(f"/staff/courses/{left_out_cohort['X'].id}").get_data(as_text=True)
+    assert "No session of this course was attended" in x
+    event = db.session.execute(select(AuditEvent).where(
+        AuditEvent.action == "follow_up.view",
+        AuditEvent.object_id == left_out_cohort["W4"].id)).scalar_one()
+    assert event.details == {"follow_up_request_ids": [
+        r.id for r in db.session.execute(select(FollowUpRequest).where(
+            FollowUpRequest.course_id == left_out_cohort["W4"].id)
+            .order_by(FollowUpRequest.id)).scalars()]}
