@@ -90,6 +90,12 @@ class Config:
     # course's last attended session, both included (clinical.md Outcomes). A later answer is
     # kept and shown but left out ("answered late"); the link says the window has closed.
     FOLLOW_UP_WINDOWS = {"1m": (21, 45), "3m": (75, 120)}
+    # MIDAS asks about the last 3 months: asked at these follow-ups only (when it is on).
+    FOLLOW_UP_MIDAS_LABELS = ("3m",)
+    # When a follow-up answer counts in the outcomes report: (first, last) days after the
+    # course's last attended session, both included (clinical.md Outcomes). A later answer is
+    # kept and shown but left out ("answered late"); the link says the window has closed.
+    FOLLOW_UP_WINDOWS = {"1m": (21, 45), "3m": (75, 120)}
 
     # Languages (README, "Languages"): Ukrainian by default, English on request (?lang=en, the
     # "lang" cookie, or the browser's Accept-Language). Catalogues: translations/<lang>/.

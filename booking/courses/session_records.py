@@ -87,6 +87,7 @@ COURSE_STATUS_LABELS = {
     "declined": _l("Declined"),
     "cancelled": _l("Cancelled"),
     "completed": _l("Completed"),
+    "not_attended": _l("Not attended"),
 }
 APPOINTMENT_STATUS_LABELS = {
     "booked": _l("Booked"), "arrived": _l("Arrived"), "completed": _l("Completed"),

@@ -24,6 +24,7 @@ from wtforms import (BooleanField, Field, FieldList, Form, FormField, SelectFiel
 from wtforms.validators import StopValidation
 
 from ..auth.access import staff_required
+from ..courses import reporting
 from ..courses import session_records as records
 from ..form_rows import RowTables
 from ..scheduler.services import BookingError
@@ -331,10 +332,11 @@ def session_record(appointment_id):
 def _course_page(course_id, form, *, status=200, message=None):
     try:
         course = records.open_course(course_id)
+        outcome = reporting.open_course_summary(course_id)
     except LookupError:
         abort(404)
     return _private(render_template("dashboard/sessions/course.html", course=course, form=form,
-                                    message=message), status)
+                                    message=message, outcome=outcome), status)
 
 
 @bp.route("/courses/<int:course_id>")

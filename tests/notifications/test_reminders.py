@@ -206,6 +206,8 @@ def test_send_followups_queues_one_email_per_request_with_its_link(
         service_id=course_service.id, start=at(date(2026, 12, 9)), sessions=3,
         patient=person(1), consent=True, language="en")
     course.status = "confirmed"
+    for appointment in course.appointments:  # attended: only a completed course is followed up
+        appointment.status = "completed"
     db.session.commit()
     mail_app.config["FROZEN_NOW"] = at(date(2027, 1, 10), 9)
     first = runner.invoke(args=["send-followups"])
@@ -230,6 +232,8 @@ def test_a_follow_up_email_is_queued_at_most_once(app, course_service):
         service_id=course_service.id, start=at(date(2026, 12, 9)), sessions=3,
         patient=person(1), consent=True, language="en")
     course.status = "confirmed"
+    for appointment in course.appointments:  # attended: only a completed course is followed up
+        appointment.status = "completed"
     db.session.commit()
     app.config["FROZEN_NOW"] = at(date(2027, 1, 10), 9)
     created = follow_ups.create_due_follow_ups()
