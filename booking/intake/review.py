@@ -121,6 +121,7 @@ FLAG_TITLES = {
     "midas_grade_iv": _l("MIDAS grade IV"),
     "hit6_severe": _l("HIT-6 severe impact"),
     "medication_overuse": _l("Medication-overuse criteria met by history"),
+    "possible_medication_overuse": _l("Possible medication overuse (a note)"),
     "chronic_migraine": _l("Chronic migraine criteria met by history"),
     "resistant_migraine": _l("Resistant migraine criteria met by history"),
     # Not a stored flag: the intake was marked urgent by an answer the patient later changed.
@@ -404,7 +405,7 @@ def _flag_text(code, details):
     title = str(FLAG_TITLES.get(code, code))
     if code == "ketamine_prescreen_positive" and details:
         return f"{title}: {_join(details, KETAMINE_LABELS)}"
-    if code == "medication_overuse" and details:
+    if code in ("medication_overuse", "possible_medication_overuse") and details:
         return f"{title}: {_join(details, ACUTE_CLASS_LABELS)}"
     return title
 
@@ -435,6 +436,11 @@ def _flag_meaning(code, details, thresholds):
                                  days=t.overuse_min_headache_days,
                                  months=t.overuse_more_than_months,
                                  classes=_join(details, ACUTE_CLASS_LABELS)),
+        "possible_medication_overuse": _l(
+            "The medicines of one class reach the ICHD-3 8.2 threshold (%(n)d days a month) "
+            "only if they were taken on different days, which the answers cannot tell: "
+            "%(classes)s. Ask the patient on how many days a month they take any of them.",
+            n=t.overuse_min_days_per_class, classes=_join(details, ACUTE_CLASS_LABELS)),
         "chronic_migraine": _l("ICHD-3 1.3 criteria met by history."),
         "resistant_migraine": _l("EHF 2020 criteria met by history."),
         "urgent_answer_changed": _l("The intake was marked urgent when an urgent answer (PHQ-9 "

@@ -397,6 +397,17 @@ class AcuteMedication:
 
 
 @dataclass(frozen=True)
+class ClassDays:
+    """Days a month with one class of acute medicine, as far as the answers
+    tell: exactly (at_least == at_most) or within a range (clinical.md, "Days
+    of a class")."""
+
+    class_: str  # one of SINGLE_OVERUSE_CLASSES, or "non_opioid_analgesics"
+    at_least: int
+    at_most: int
+
+
+@dataclass(frozen=True)
 class HistoryFlags:
     """Criteria met by history (clinical.md): information, not diagnoses."""
 
@@ -408,6 +419,11 @@ class HistoryFlags:
     # for more than 3 months: a note for the clinician, not an overuse flag.
     high_acute_medication_use: bool
     resistant_migraine: bool
+    # Classes whose days may reach the overuse threshold, but only when their
+    # rows are added up (two drugs of one class may share a day): a note, in
+    # the order of SINGLE_OVERUSE_CLASSES. Judged like overuse (>= 15
+    # headache days for more than 3 months), and never for a flagged class.
+    possible_medication_overuse: tuple[str, ...] = ()
 
 
 def history_flags(
@@ -480,7 +496,8 @@ def history_flags(
         and prior_migraine_attacks_at_least_5
     )
 
-    reached = _overuse_thresholds_reached(rows, any_acute_days, any_non_opioid_days, t)
+    days = acute_class_days(rows, any_acute_days, any_non_opioid_days)
+    reached = _overuse_thresholds_reached(days, any_acute_days, t)
     # ICHD-3 8.2 (clinical.md): overuse is judged only with >= 15 headache days
     # a month for more than 3 months. Below that, the same use is only a note.
     frequent_headache = (
@@ -496,11 +513,18 @@ def history_flags(
         and months_debilitating >= t.resistant_min_months
     )
 
+    # Only the sum of a class's rows reaches its threshold: possibly overused.
+    possible = tuple(
+        d.class_ for d in days
+        if d.class_ not in reached and d.at_most >= _overuse_threshold(d.class_, t)
+    )
+
     return HistoryFlags(
         chronic_migraine=chronic_migraine,
         medication_overuse=reached if frequent_headache else (),
         high_acute_medication_use=bool(reached) and not frequent_headache,
         resistant_migraine=resistant_migraine,
+        possible_medication_overuse=possible if frequent_headache else (),
     )
 
 
@@ -518,40 +542,63 @@ def _acute_rows(acute_medications: Sequence[AcuteMedication]) -> tuple[AcuteMedi
     return rows
 
 
+def acute_class_days(
+    rows: Sequence[AcuteMedication], any_acute_days: int, any_non_opioid_days: int
+) -> tuple[ClassDays, ...]:
+    """The days a month of each class used (clinical.md, "Days of a class"),
+    from rows already checked by history_flags.
+
+    Per-drug days cannot be added up: two drugs of one class can be taken on
+    the same day, so two triptans on 6 days each may be 6 days of triptan or
+    12. When every row taken is of that one class, the class's days are the
+    days with ANY acute medicine (two triptans at 6 days each with 12 "any"
+    days = 12 triptan days); otherwise at least its largest row and at most
+    the sum of its rows (never more than the "any" days). A combination
+    analgesic counts in its own class only. Non-opioid analgesics are ONE
+    class, and the form asks their days directly: exact. A row with 0 days
+    is not a medicine taken; days with a non-opioid analgesic are another
+    class taken, listed or not.
+    """
+    taken = [row for row in rows if row.days_per_month > 0]
+    found = []
+    for class_ in SINGLE_OVERUSE_CLASSES:
+        days = [row.days_per_month for row in taken if row.class_ == class_]
+        if not days:
+            continue
+        if len(days) == len(taken) and any_non_opioid_days == 0:
+            found.append(ClassDays(class_, any_acute_days, any_acute_days))
+        else:
+            found.append(ClassDays(class_, max(days), min(sum(days), any_acute_days)))
+    if any_non_opioid_days > 0:
+        found.append(ClassDays("non_opioid_analgesics", any_non_opioid_days,
+                               any_non_opioid_days))
+    return tuple(found)
+
+
+def _overuse_threshold(class_: str, t: Thresholds) -> int:
+    """ICHD-3 8.2: >= 15 days for the non-opioid analgesics together, >= 10
+    for each other class."""
+    if class_ == "non_opioid_analgesics":
+        return t.overuse_min_non_opioid_days
+    return t.overuse_min_days_per_class
+
+
 def _overuse_thresholds_reached(
-    rows: tuple[AcuteMedication, ...],
+    days: tuple[ClassDays, ...],
     any_acute_days: int,
-    any_non_opioid_days: int,
     t: Thresholds,
 ) -> tuple[str, ...]:
     """The overuse thresholds of ICHD-3 8.2 that the medicine use reaches,
-    whatever the headache frequency."""
-    reached = []
-    # Per-drug days cannot be added up: two drugs of one class can be taken on
-    # the same day, so two triptans on 6 days each may be 6 days of triptan or
-    # 12. A class therefore counts as overused when ANY ONE of its rows reaches
-    # the threshold (clinical.md).
-    for class_ in SINGLE_OVERUSE_CLASSES:
-        if any(
-            row.class_ == class_ and row.days_per_month >= t.overuse_min_days_per_class
-            for row in rows
-        ):
-            reached.append(class_)
-    # Non-opioid analgesics are ONE class, judged by the days with ANY of them,
-    # which the form asks for (clinical.md).
-    if any_non_opioid_days >= t.overuse_min_non_opioid_days:
-        reached.append("non_opioid_analgesics")
+    whatever the headache frequency. A class reaches its threshold when its
+    days surely do (ClassDays.at_least)."""
+    reached = [d.class_ for d in days if d.at_least >= _overuse_threshold(d.class_, t)]
     if reached:
         return tuple(reached)
 
     # Several classes, none overused alone, but some acute medicine on >= 10
     # days: "multiple classes". Only the classes ICHD-3 8.2 names count; a
     # drug of class "other" is not one of them.
-    classes_used = {row.class_ for row in rows if row.days_per_month > 0}
-    classes_used &= set(SINGLE_OVERUSE_CLASSES)
-    if any_non_opioid_days > 0:
-        classes_used.add("non_opioid_analgesics")
-    if len(classes_used) >= 2 and any_acute_days >= t.overuse_min_any_acute_days:
+    if len(days) >= 2 and any_acute_days >= t.overuse_min_any_acute_days:
         return ("multiple_classes",)
     return ()
 
@@ -630,6 +677,8 @@ def red_flags(
     if history is not None:
         if history.medication_overuse:
             review("medication_overuse", details=history.medication_overuse)
+        if history.possible_medication_overuse:
+            review("possible_medication_overuse", details=history.possible_medication_overuse)
         if history.chronic_migraine:
             review("chronic_migraine")
         if history.resistant_migraine and thresholds.resistant_migraine_red_flag:

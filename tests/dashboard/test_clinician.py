@@ -192,6 +192,26 @@ def test_the_review_page_shows_scores_bands_meanings_flags_and_medicines(clinic,
     assert "Not reviewed yet." in text
 
 
+def test_triptans_that_may_share_their_days_are_a_possible_overuse_note(clinic, clinician):
+    # Two triptans on 6 days each and ibuprofen: 6 to 12 triptan days, the answers cannot tell.
+    appointment = fill(book(clinic), answers_with(medicines={
+        "acute": [
+            {"name": "Sumatriptan", "class": "triptan", "days_per_month": 6, "effect": "partial"},
+            {"name": "Rizatriptan", "class": "triptan", "days_per_month": 6, "effect": "good"},
+            {"name": "Ibuprofen", "class": "nsaid", "days_per_month": 4, "effect": "none"}],
+        "any_acute_days": 14, "any_non_opioid_days": 4}))
+    codes = {flag.code: flag for flag in db.session.execute(select(IntakeFlag)).scalars()}
+    assert codes["possible_medication_overuse"].details == ["triptan"]
+    assert codes["possible_medication_overuse"].urgent is False
+    assert codes["medication_overuse"].details == ["multiple_classes"]  # ICHD-3 8.2.6
+    text = page(clinician.get(review_url(appointment)))
+    assert "Possible medication overuse (a note): Triptan" in text
+    assert "reach the ICHD-3 8.2 threshold (10 days a month) only if they were taken on " \
+           "different days, which the answers cannot tell: Triptan." in text
+    assert "Medication overuse (ICHD-3 8.2), by class Criteria met by history: Multiple " \
+           "classes" in text
+
+
 def test_the_ketamine_prescreen_names_the_positive_items_and_shows_weight_and_height(
         clinic, clinician):
     appointment = book(clinic, service="ketamine")

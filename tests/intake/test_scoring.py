@@ -18,12 +18,14 @@ from booking.intake.scoring import (
     HIT6_ANSWER_POINTS,
     INSTRUMENTS,
     AcuteMedication,
+    ClassDays,
     HistoryFlags,
     InstrumentScore,
     InvalidAnswer,
     PainChange,
     RedFlag,
     Thresholds,
+    acute_class_days,
     history_flags,
     hit6_band,
     pain_change,
@@ -626,12 +628,65 @@ def test_medication_overuse_per_class_from_10_days(class_, days, overused):
     assert flags.high_acute_medication_use is False
 
 
-def test_medication_overuse_rows_of_one_class_are_not_added_up():
-    # Two triptans on 6 days each may be 6 days of triptan, not 12.
+@pytest.mark.parametrize(
+    "rows, any_acute_days, any_non_opioid_days, overuse, possible",
+    [
+        # Every medicine taken is of one class: its days are the "any" days.
+        ((("triptan", 6), ("triptan", 6)), 12, 0, ("triptan",), ()),
+        ((("opioid", 5), ("opioid", 5)), 10, 0, ("opioid",), ()),
+        ((("triptan", 6), ("triptan", 6)), 9, 0, (), ()),  # 9 triptan days: below 10
+        # A row with 0 days is not a medicine taken.
+        ((("triptan", 9), ("opioid", 0)), 10, 0, ("triptan",), ()),
+        # Another class too: at least the largest row (no flag), at most the
+        # sum (a "possible overuse" note). Here also "multiple classes".
+        ((("triptan", 6), ("triptan", 6), ("nsaid", 4)), 14, 4,
+         ("multiple_classes",), ("triptan",)),
+        # Non-opioid days told without a row are another class taken.
+        ((("triptan", 6), ("triptan", 6)), 12, 3, ("multiple_classes",), ("triptan",)),
+        # "other" is another medicine: the triptans may share their days.
+        ((("triptan", 5), ("triptan", 5), ("other", 2)), 10, 0, (), ("triptan",)),
+        # The sum never counts more days than the "any" days.
+        ((("triptan", 6), ("triptan", 6), ("other", 2)), 9, 0, (), ()),
+        # A combination analgesic counts in its own class only: not an opioid
+        # (else the opioids would be every medicine taken: 12 days), and not
+        # a non-opioid analgesic.
+        ((("opioid", 5), ("opioid", 5), ("combination_analgesic", 3)), 12, 0,
+         ("multiple_classes",), ("opioid",)),
+        ((("combination_analgesic", 6), ("combination_analgesic", 6)), 12, 0,
+         ("combination_analgesic",), ()),
+        ((("combination_analgesic", 10), ("paracetamol", 6)), 14, 6,
+         ("combination_analgesic",), ()),
+    ],
+)
+def test_days_of_a_class_from_rows_that_cannot_be_added_up(
+    rows, any_acute_days, any_non_opioid_days, overuse, possible
+):
     flags = frequent_history(
-        acute_medications=meds(("triptan", 6), ("triptan", 6)), any_acute_days=12
+        acute_medications=meds(*rows),
+        any_acute_days=any_acute_days,
+        any_non_opioid_days=any_non_opioid_days,
     )
-    assert flags.medication_overuse == ()
+    assert flags.medication_overuse == overuse
+    assert flags.possible_medication_overuse == possible
+
+
+@pytest.mark.parametrize(
+    "rows, any_acute_days, any_non_opioid_days, days",
+    [
+        ((("triptan", 6), ("triptan", 6)), 12, 0, [("triptan", 12, 12)]),
+        ((("triptan", 6), ("triptan", 6), ("nsaid", 4)), 14, 4,
+         [("triptan", 6, 12), ("non_opioid_analgesics", 4, 4)]),
+        ((("opioid", 3), ("triptan", 8), ("triptan", 7)), 13, 0,
+         [("triptan", 8, 13), ("opioid", 3, 3)]),
+        ((("paracetamol", 8), ("nsaid", 8)), 15, 15, [("non_opioid_analgesics", 15, 15)]),
+        ((("other", 4),), 4, 0, []),
+    ],
+)
+def test_acute_class_days_exact_or_between_the_largest_row_and_the_sum(
+    rows, any_acute_days, any_non_opioid_days, days
+):
+    found = acute_class_days(meds(*rows), any_acute_days, any_non_opioid_days)
+    assert found == tuple(ClassDays(*d) for d in days)
 
 
 def test_medication_overuse_one_row_of_a_class_is_enough():
@@ -663,7 +718,7 @@ def test_non_opioid_analgesics_together_are_not_multiple_classes():
         ((("triptan", 5), ("opioid", 5)), 10, 0, ("multiple_classes",)),
         ((("ergotamine", 5), ("combination_analgesic", 5)), 10, 0, ("multiple_classes",)),
         # One class used, even on many days: not "multiple".
-        ((("triptan", 6), ("triptan", 6)), 12, 0, ()),
+        ((("triptan", 6), ("triptan", 6), ("other", 6)), 12, 0, ()),
         # "other" is not one of the ICHD-3 8.2 classes.
         ((("triptan", 5), ("other", 5)), 10, 0, ()),
         # A class overused alone: that class, not "multiple".
@@ -672,7 +727,7 @@ def test_non_opioid_analgesics_together_are_not_multiple_classes():
         ((("opioid", 10), ("triptan", 12)), 20, 0, ("triptan", "opioid")),
         ((("triptan", 10), ("nsaid", 15)), 20, 15, ("triptan", "non_opioid_analgesics")),
         # A class with 0 days is not "used".
-        ((("triptan", 9), ("opioid", 0)), 10, 0, ()),
+        ((("triptan", 9), ("opioid", 0), ("other", 1)), 10, 0, ()),
     ],
 )
 def test_medication_overuse_classes(rows, any_acute_days, any_non_opioid_days, overuse):
@@ -715,6 +770,9 @@ def test_medication_overuse_needs_15_headache_days_for_more_than_3_months(
         ((("paracetamol", 14),), 14, 14, False),
         ((("triptan", 6), ("nsaid", 6)), 10, 6, True),
         ((("triptan", 6), ("nsaid", 6)), 9, 6, False),
+        ((("triptan", 6), ("triptan", 6)), 12, 0, True),  # 12 triptan days
+        # Only a possible reach (the sum of the rows): no note, no flag.
+        ((("triptan", 6), ("triptan", 6), ("other", 2)), 12, 0, False),
         ((), 0, 0, False),
     ],
 )
@@ -728,6 +786,7 @@ def test_high_acute_medication_use_note_below_15_headache_days(
         any_non_opioid_days=any_non_opioid_days,
     )
     assert flags.medication_overuse == ()
+    assert flags.possible_medication_overuse == ()
     assert flags.high_acute_medication_use is note
 
 
@@ -853,6 +912,12 @@ def test_history_day_counts_may_equal_headache_days():
         (
             dict(history=HistoryFlags(False, ("opioid",), False, False)),
             "medication_overuse",
+            False,
+            "clinician_review",
+        ),
+        (
+            dict(history=HistoryFlags(False, (), False, False, ("triptan",))),
+            "possible_medication_overuse",
             False,
             "clinician_review",
         ),
