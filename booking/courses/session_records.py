@@ -5,7 +5,10 @@ Only clinicians reach these (booking/dashboard/sessions.py checks the role). The
 plain values (ints, Decimals, local times, lists of row dicts) and get plain data back
 (dataclasses, strings): they never touch the models.
 
-- `vital_alerts` and `max_rates` are PURE (stdlib only): plain values in, plain values out.
+- `vital_alerts`, `max_rates` and `record_refusal` are PURE (stdlib only): plain values in,
+  plain values out.
+- Records follow time (design.md): a session is recorded only once it has started, and only
+  when it was not cancelled or missed (no-show). A record made already stays editable.
 - `check_record` checks what the values MEAN (ranges, end after start, a reason for a stop...)
   and returns messages keyed like the form's fields ("vitals-2-diastolic"), so every door gets
   the same answers and each message lands next to its field, on the right row.
@@ -31,7 +34,7 @@ from ..models import (ADVERSE_EVENT_CODES, SEVERITIES, AdverseEvent, Appointment
                       AppointmentStatus, Course, CourseStatus, InfusionRate, InfusionSession,
                       StaffUser, VitalSign)
 from ..rule_error import RuleError
-from ..timeutil import clinic_tz
+from ..timeutil import clinic_tz, utcnow
 from . import services as courses
 
 # --- Ranges (clinical.md, "Each infusion session"; the brief of the session-records work) -----
@@ -94,6 +97,13 @@ APPOINTMENT_STATUS_LABELS = {
     "no_show": _l("No-show"), "cancelled": _l("Cancelled"),
 }
 CHECK_VALUES = _l("Please correct the values marked below. Nothing was saved.")
+# Why a session cannot be recorded (record_refusal), and the words for it.
+NOT_STARTED, CANCELLED, MISSED = "not_started", "cancelled", "no_show"
+NOT_RECORDABLE = {
+    NOT_STARTED: _l("The session has not started yet: it can be recorded from its start."),
+    CANCELLED: _l("This appointment was cancelled: there is no session to record."),
+    MISSED: _l("The patient did not come (no-show): there is no session to record."),
+}
 
 
 # --- Domain errors: the views turn them into messages next to the fields (422). --------------
@@ -107,7 +117,8 @@ class InvalidRecord(RecordError):
 
 
 class NotRecordable(RecordError):
-    """The appointment was cancelled and has no record: there is no session to record."""
+    """There is no session to record (yet): not started, or cancelled or missed without a
+    record."""
 
 
 class NotAwaitingReview(RecordError):
@@ -188,6 +199,17 @@ def max_rates(rates, weight_kg):
         if kg_h is not None:
             per_kg_h.append(Decimal(kg_h))
     return (max(per_h) if per_h else None), (max(per_kg_h) if per_kg_h else None)
+
+
+def record_refusal(status, starts_at, now, recorded):
+    """Why the session of an appointment (its status and start) cannot be recorded at `now`,
+    or None when it can: NOT_STARTED before its start; CANCELLED or MISSED (a no-show) when
+    nothing was recorded for it. A record already made stays editable (corrections)."""
+    if now < starts_at:
+        return NOT_STARTED
+    if not recorded and status in (CANCELLED, MISSED):
+        return status
+    return None
 
 
 # --- What the values mean: ranges and rules, messages keyed by field --------------------------
@@ -364,6 +386,8 @@ class SessionPage:
     max_rate_mg_per_kg_h: str = ""
     values: dict | None = None   # the stored values, for the form
     cancelled: bool = False
+    can_record: bool = True      # the form is offered (record_refusal)
+    not_recordable: str = ""     # else why not, in words
 
 
 @dataclass(frozen=True)
@@ -375,6 +399,8 @@ class CourseSession:
     status: str
     status_label: str
     recorded: bool
+    can_record: bool = True      # the "record" link is offered (record_refusal)
+    not_recordable: str = ""     # else why not, in words
     pain_before: int | None = None
     pain_after: int | None = None
     max_rate_mg_per_h: str = ""
@@ -491,10 +517,18 @@ def _load_appointment(appointment_id):
     return appointment
 
 
-def session_page(appointment_id):
+def _refusal_words(appointment, recorded, now):
+    """(can_record, why not in words) for the pages."""
+    refusal = record_refusal(appointment.status, appointment.starts_at, now or utcnow(),
+                             recorded)
+    return refusal is None, str(NOT_RECORDABLE[refusal]) if refusal else ""
+
+
+def session_page(appointment_id, *, now=None):
     """The record page's data (not audited: `open_session_page` is what a page view calls)."""
     appointment = _load_appointment(appointment_id)
     record = _record_for(appointment_id)
+    can_record, not_recordable = _refusal_words(appointment, record is not None, now)
     local_start = appointment.starts_at.astimezone(clinic_tz())
     base = dict(
         appointment_id=appointment.id, reference=appointment.reference,
@@ -507,6 +541,7 @@ def session_page(appointment_id):
         course_id=appointment.course_id, course_day=appointment.course_day,
         course_sessions=appointment.course.sessions_count if appointment.course else None,
         cancelled=appointment.status == AppointmentStatus.CANCELLED.value,
+        can_record=can_record, not_recordable=not_recordable,
     )
     if record is None:
         return SessionPage(recorded=False, values=None, **base)
@@ -519,10 +554,10 @@ def session_page(appointment_id):
         values=_form_values(record), **base)
 
 
-def open_session_page(appointment_id):
+def open_session_page(appointment_id, *, now=None):
     """What a clinician opening the record page gets: the data, and the view audited (ids
     only) in its own transaction."""
-    page = session_page(appointment_id)
+    page = session_page(appointment_id, now=now)
     record_id = db.session.execute(select(InfusionSession.id).where(
         InfusionSession.appointment_id == appointment_id)).scalar_one_or_none()
     audit.record_now("session_record.view", object_type="appointment", object_id=appointment_id,
@@ -564,11 +599,13 @@ def _thresholds():
     return settings.get("VITAL_ALERTS")
 
 
-def save_session_record(appointment_id, data, *, actor):
+def save_session_record(appointment_id, data, *, actor, now=None):
     """Create or update the record of one session in one transaction: the values, the rows
     (replaced), the maximum rates and the alert computed here, and the audit event naming the
     changed fields. Returns (record id, changed field names); nothing is written when nothing
-    changed. Raises LookupError (no such appointment), NotRecordable, InvalidRecord."""
+    changed. Raises LookupError (no such appointment), NotRecordable (not started yet, or
+    cancelled or missed without a record: record_refusal), InvalidRecord."""
+    now = now or utcnow()
     try:
         begin_write()
         appointment = db.session.execute(
@@ -577,9 +614,10 @@ def save_session_record(appointment_id, data, *, actor):
         if appointment is None:
             raise LookupError("appointment")
         record = _record_for(appointment_id)
-        if record is None and appointment.status == AppointmentStatus.CANCELLED.value:
-            raise NotRecordable(_("This appointment was cancelled: there is no session to "
-                                  "record."))
+        refusal = record_refusal(appointment.status, appointment.starts_at, now,
+                                 record is not None)
+        if refusal is not None:
+            raise NotRecordable(str(NOT_RECORDABLE[refusal]))
         errors = check_record(data)
         if errors:
             raise InvalidRecord(CHECK_VALUES, errors)
@@ -643,8 +681,9 @@ def _event_text(event):
              severity=SEVERITY_LABELS.get(event.severity, event.severity))
 
 
-def course_view(course_id):
+def course_view(course_id, *, now=None):
     """The course with each session and what was recorded for it (not audited)."""
+    now = now or utcnow()
     course = db.session.execute(
         select(Course).where(Course.id == course_id).options(
             joinedload(Course.patient), joinedload(Course.service),
@@ -659,11 +698,13 @@ def course_view(course_id):
     for appointment in sorted(course.appointments,
                               key=lambda a: (a.course_day or 0, a.starts_at)):
         record = records.get(appointment.id)
+        can_record, not_recordable = _refusal_words(appointment, record is not None, now)
         row = dict(appointment_id=appointment.id, day=appointment.course_day,
                    starts_at=appointment.starts_at, ends_at=appointment.ends_at,
                    status=appointment.status,
                    status_label=str(APPOINTMENT_STATUS_LABELS.get(appointment.status,
-                                                                  appointment.status)))
+                                                                  appointment.status)),
+                   can_record=can_record, not_recordable=not_recordable)
         if record is None:
             sessions.append(CourseSession(recorded=False, **row))
             continue
@@ -686,10 +727,10 @@ def course_view(course_id):
         sessions=tuple(sessions), alerts=sum(1 for s in sessions if s.alert))
 
 
-def open_course(course_id):
+def open_course(course_id, *, now=None):
     """What a clinician opening the course page gets: the data, and the view of its session
     records audited (ids only)."""
-    view = course_view(course_id)
+    view = course_view(course_id, now=now)
     record_ids = db.session.execute(select(InfusionSession.id).where(
         InfusionSession.course_id == course_id).order_by(InfusionSession.id)).scalars().all()
     audit.record_now("session_record.view", object_type="course", object_id=course_id,

@@ -291,6 +291,8 @@ def _session_page(appointment_id, form, *, status=200, message=None):
         page = records.open_session_page(appointment_id)
     except LookupError:
         abort(404)
+    if not page.can_record:  # a post for a session not to be recorded: say why, nothing else
+        status, message = 422, None
     form.add_blank_rows()
     return _private(render_template("dashboard/sessions/record.html", page=page, form=form,
                                     message=message), status)

@@ -39,7 +39,8 @@ from .contacts import normalise_phone
 CALENDAR_ROW_MINUTES = 30
 PATIENT_SEARCH_LIMIT = 50
 PATIENT_HISTORY_DAYS = 365  # "the last 12 months" on the patient page
-# Buttons shown for each status move, in this order (STATUS_MOVES decides which are allowed).
+# Buttons shown for each status move, in this order (services.allowed_statuses decides which
+# are offered at the moment: what is allowed, and has had time to happen).
 MOVE_ORDER = ("arrived", "completed", "no_show", "booked")
 _CANCELLED = AppointmentStatus.CANCELLED.value
 
@@ -505,7 +506,10 @@ def patient_overview(patient_id, *, now=None):
         since=to_local(since).date(),
         future=[e for e in entries if e.appointment.starts_at >= now],
         past=[e for e in reversed(entries) if e.appointment.starts_at < now],
-        no_shows=sum(a.status == AppointmentStatus.NO_SHOW.value for a in appointments),
+        # Only missed appointments count: none marked before its start (data older than that
+        # rule may hold some).
+        no_shows=sum(a.status == AppointmentStatus.NO_SHOW.value and a.starts_at <= now
+                     for a in appointments),
         late_cancellations=sum(is_late_cancellation(a) for a in appointments),
     )
 
@@ -538,6 +542,7 @@ class AppointmentView:
     intake: str
     moves: list  # statuses it may move to now, in MOVE_ORDER
     history: list
+    not_yet: list = field(default_factory=list)  # why the other moves wait (messages)
 
 
 def _parse_instant(value):
@@ -581,21 +586,32 @@ def appointment_history(appointment_id):
             for event in events]
 
 
-def allowed_moves(appointment):
-    allowed = services.STATUS_MOVES.get(appointment.status, set())
+def allowed_moves(appointment, now=None):
+    """The status moves to offer at `now`, in MOVE_ORDER."""
+    allowed = services.allowed_statuses(appointment, now)
     return [status for status in MOVE_ORDER if status in allowed]
 
 
-def appointment_view(appointment_id):
+def moves_not_yet(appointment, now=None):
+    """Why each move that exists but waits for its time is not offered yet (messages)."""
+    refusals = (services.status_refusal(appointment, status, now) for status in MOVE_ORDER
+                if status in services.STATUS_MOVES.get(appointment.status, ()))
+    return [refused.message for refused in refusals
+            if isinstance(refused, services.StatusTooEarly)]
+
+
+def appointment_view(appointment_id, *, now=None):
     """Everything the appointment page shows, or None when there is no such appointment."""
     appointment = db.session.execute(_with_desk_details(
         select(Appointment).where(Appointment.id == appointment_id)
     )).scalar_one_or_none()
     if appointment is None:
         return None
+    now = now or utcnow()
     return AppointmentView(
         appointment=appointment, intake=intake_status(appointment),
-        moves=allowed_moves(appointment), history=appointment_history(appointment.id),
+        moves=allowed_moves(appointment, now), history=appointment_history(appointment.id),
+        not_yet=moves_not_yet(appointment, now),
     )
 
 

@@ -9,8 +9,10 @@ import secrets
 from datetime import datetime, time, timedelta
 
 from flask import current_app
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -34,12 +36,14 @@ from ..notifications import messages
 from ..timeutil import clinic_tz, utcnow
 from . import recurrence
 from . import slots as engine
+from . import statuses
 from .contacts import InvalidDetails, clean_patient_details
 
 # Appointments never cross midnight and buffers are short, so an appointment that touches a
 # range starts at most this long before it: lets range queries use the starts_at index.
 LONGEST_APPOINTMENT_SPAN = timedelta(days=1)
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L look-alikes
+STATUS_TIME_PATTERN = "EEEE, d MMMM, HH:mm"  # in "not yet" messages (Kyiv time)
 
 
 # --- Domain errors: views turn them into form errors, flashes or HTTP statuses. ---------------
@@ -69,6 +73,12 @@ class ManageWindowClosed(BookingError):
 
 class NotActive(BookingError):
     code = "not_active"
+
+
+class StatusTooEarly(BookingError):
+    """A status that records what has not happened yet (arrived, no-show, completed)."""
+
+    code = "too_early"
 
 
 # --- Settings turned into the engine's plain values. --------------------------------------------
@@ -705,23 +715,58 @@ def reschedule_by_staff(appointment_id, new_start, *, practitioner_id=None, now=
     return appointment
 
 
-# booked -> arrived -> completed, or booked -> no-show; one step back corrects a slip.
-STATUS_MOVES = {
-    "booked": {"arrived", "no_show"},
-    "arrived": {"completed", "booked"},
-    "no_show": {"booked"},
-    "completed": {"arrived"},
-}
+# booked -> arrived -> completed, or booked -> no-show; one step back corrects a slip. Moves
+# forward follow time (statuses.py): nothing is marked attended or missed before it can be.
+STATUS_MOVES = statuses.STATUS_MOVES
+
+
+def arrival_window():
+    return timedelta(minutes=current_app.config["ARRIVAL_WINDOW_MINUTES"])
+
+
+def status_refusal(appointment, status, now=None):
+    """Why `appointment` may not become `status` at `now`, as the domain error to raise or
+    whose message to show; None when it may."""
+    now = now or utcnow()
+    reason = statuses.refusal(appointment.status, status, appointment.starts_at, now,
+                              arrival_window())
+    if reason is None:
+        return None
+    if reason == statuses.NOT_A_MOVE:
+        return NotActive(_("An appointment that is %(current)s cannot become %(new)s.",
+                           current=appointment.status, new=status))
+    when = format_datetime(appointment.starts_at, STATUS_TIME_PATTERN)
+    if status == statuses.ARRIVED:
+        first = appointment.starts_at - arrival_window()
+        return StatusTooEarly(ngettext(
+            "Arrival can be marked from %(time)s, %(num)d minute before the start.",
+            "Arrival can be marked from %(time)s, %(num)d minutes before the start.",
+            current_app.config["ARRIVAL_WINDOW_MINUTES"],
+            time=format_datetime(first, STATUS_TIME_PATTERN)))
+    if status == statuses.NO_SHOW:
+        return StatusTooEarly(_("A no-show can be marked only once the appointment has "
+                                "started (%(when)s).", when=when))
+    return StatusTooEarly(_("The appointment can be marked completed only once it has "
+                            "started (%(when)s).", when=when))
+
+
+def allowed_statuses(appointment, now=None):
+    """Every status `appointment` may be given at `now` (the desk offers exactly these)."""
+    return statuses.allowed(appointment.status, appointment.starts_at, now or utcnow(),
+                            arrival_window())
 
 
 @retry_on_conflict
-def set_status(appointment_id, status):
-    """Mark arrival, completion or a no-show (reception). Cancelling has its own functions."""
+def set_status(appointment_id, status, *, now=None):
+    """Mark arrival, completion or a no-show (reception), or step back to correct a slip.
+    Cancelling has its own functions. Raises NotActive (no such move) or StatusTooEarly (not
+    yet: arrival from ARRIVAL_WINDOW_MINUTES before the start, the others from the start)."""
+    now = now or utcnow()
     try:
         appointment = _locked(appointment_id)
-        if status not in STATUS_MOVES.get(appointment.status, ()):
-            raise NotActive(_("An appointment that is %(current)s cannot become %(new)s.",
-                              current=appointment.status, new=status))
+        refused = status_refusal(appointment, status, now)
+        if refused is not None:
+            raise refused
         before = audit.appointment_snapshot(appointment)
         appointment.status = status
         audit.record("appointment.status", object_type="appointment", object_id=appointment.id,

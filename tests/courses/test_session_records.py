@@ -2,7 +2,7 @@
 course page with its review decision, who may see them, and what the audit log keeps."""
 import html as html_entities
 import re
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -10,11 +10,12 @@ import pytest
 from sqlalchemy import func, select
 
 from booking.courses import services as courses
-from booking.courses.session_records import max_rates, rate_pair, vital_alerts
+from booking.courses.session_records import max_rates, rate_pair, record_refusal, vital_alerts
 from booking.extensions import db
 from booking.models import (AdverseEvent, Appointment, AuditEvent, InfusionRate, InfusionSession,
                             Resource, VitalSign)
 from config import Config
+from tests.conftest import NOW
 
 KYIV = ZoneInfo("Europe/Kyiv")
 THRESHOLDS = Config.VITAL_ALERTS
@@ -45,8 +46,17 @@ def text_of(response):
 # --- Fixtures --------------------------------------------------------------------------------
 
 @pytest.fixture
-def course_world(create_service, create_practitioner):
-    """A 3-session infusion course from Tuesday 8 December 10:00 (two chairs, one doctor)."""
+def clock():
+    """"Now" once the course is booked, set before anyone signs in: Wednesday 9 December, 10:30,
+    when days 1 and 2 have started and day 3 has not (sessions are recorded once started). A
+    test that needs the course not started yet parametrizes it with NOW."""
+    return at(date(2026, 12, 9), 10, 30)
+
+
+@pytest.fixture
+def course_world(app, create_service, create_practitioner, clock):
+    """A 3-session infusion course from Tuesday 8 December 10:00 (two chairs, one doctor),
+    booked at NOW; then the clock moves on to `clock`."""
     service = create_service(name="Ketamine infusion course", duration_minutes=60,
                              grid_minutes=60, observation_minutes=60,
                              resource_kind="infusion_chair", is_course=True, min_sessions=3,
@@ -60,6 +70,7 @@ def course_world(create_service, create_practitioner):
         patient={"full_name": PATIENT_NAME, "email": "olena@example.com",
                  "phone": "+380501234567", "date_of_birth": "1980-01-01"}, consent=True)
     sessions = [a.id for a in course.appointments]
+    app.config["FROZEN_NOW"] = clock
     return {"service": service, "doctor": doctor, "course_id": course.id, "sessions": sessions}
 
 
@@ -356,13 +367,68 @@ def test_an_invalid_edit_keeps_the_saved_record_as_it_was(clinician, course_worl
 
 
 def test_a_cancelled_appointment_without_a_record_cannot_be_recorded(clinician, course_world):
-    appointment = db.session.get(Appointment, course_world["sessions"][2])
+    appointment = db.session.get(Appointment, course_world["sessions"][1])
     appointment.status = "cancelled"
     db.session.commit()
     response = clinician.post(f"/staff/sessions/{appointment.id}", data=full_record())
     assert response.status_code == 422
     assert "This appointment was cancelled: there is no session to record." in text_of(response)
     assert count(InfusionSession) == 0
+
+
+START = at(date(2026, 12, 8), 10)
+MINUTE = timedelta(minutes=1)
+
+RECORDABLE_CASES = [
+    # (status, now, recorded already, why not or None)
+    ("booked", START - MINUTE, False, "not_started"),
+    ("booked", START, False, None),
+    ("arrived", START + MINUTE, False, None),
+    ("completed", START + MINUTE, False, None),
+    ("booked", START - timedelta(days=14), False, "not_started"),
+    ("cancelled", START + MINUTE, False, "cancelled"),
+    ("no_show", START + MINUTE, False, "no_show"),
+    # A record made already stays editable (a correction), but never before the start.
+    ("cancelled", START + MINUTE, True, None),
+    ("no_show", START + MINUTE, True, None),
+    ("arrived", START - MINUTE, True, "not_started"),
+]
+
+
+@pytest.mark.parametrize("status, now, recorded, refusal", RECORDABLE_CASES)
+def test_a_session_is_recorded_only_once_started_and_not_cancelled_or_missed(
+        status, now, recorded, refusal):
+    assert record_refusal(status, START, now, recorded) == refusal
+
+
+def test_a_session_not_started_yet_offers_no_form_and_refuses_a_forged_post(
+        clinician, course_world):
+    third = course_world["sessions"][2]  # Thursday 10:00; now is Wednesday 10:30
+    page = clinician.get(f"/staff/sessions/{third}")
+    assert page.status_code == 200
+    assert "The session has not started yet: it can be recorded from its start." in \
+        text_of(page)
+    assert 'name="pain_before"' not in page.get_data(as_text=True)
+
+    response = clinician.post(f"/staff/sessions/{third}", data=full_record())
+    assert response.status_code == 422
+    assert "The session has not started yet" in text_of(response)
+    assert count(InfusionSession) == 0
+    assert audit_events("session_record.change") == []
+
+
+def test_a_no_show_session_cannot_be_recorded(clinician, course_world):
+    from booking.scheduler import services as booking
+
+    second = course_world["sessions"][1]  # started at 10:00; now is 10:30
+    booking.set_status(second, "no_show")
+    page = text_of(clinician.get(f"/staff/sessions/{second}"))
+    assert "The patient did not come (no-show): there is no session to record." in page
+    response = clinician.post(f"/staff/sessions/{second}", data=full_record())
+    assert response.status_code == 422
+    assert count(InfusionSession) == 0
+    course_page = clinician.get(f"/staff/courses/{course_world['course_id']}")
+    assert f'href="/staff/sessions/{second}"' not in course_page.get_data(as_text=True)
 
 
 def test_unknown_ids_are_404(clinician):
@@ -430,7 +496,7 @@ def test_removing_every_row_on_an_edit_deletes_the_rows(clinician, course_world)
 # --- The course page and the review decision ---------------------------------------------------
 
 def test_the_course_page_shows_each_session_and_what_was_recorded(clinician, course_world):
-    first, second, _third = course_world["sessions"]
+    first, second, third = course_world["sessions"]
     clinician.post(f"/staff/sessions/{first}", data=full_record(
         **{"vitals-1-systolic": "190"}))
     response = clinician.get(f"/staff/courses/{course_world['course_id']}")
@@ -452,6 +518,9 @@ def test_the_course_page_shows_each_session_and_what_was_recorded(clinician, cou
     html = response.get_data(as_text=True)
     assert f'href="/staff/sessions/{first}"' in html and f'href="/staff/sessions/{second}"' in html
     assert "Edit the record" in text and "Record this session" in text
+    # Day 3 has not started: no link to record it, and the page says why.
+    assert f'href="/staff/sessions/{third}"' not in html
+    assert "The session has not started yet: it can be recorded from its start." in text
     assert 'value="confirm"' in html and 'value="decline"' in html
 
 
@@ -469,6 +538,7 @@ def test_a_clinician_confirms_a_course_from_its_page(clinician, course_world):
     assert [e.object_id for e in audit_events("course.confirm")] == [course_id]
 
 
+@pytest.mark.parametrize("clock", [NOW])  # before the course starts
 def test_declining_a_course_frees_its_sessions(clinician, course_world, patient_details):
     course_id = course_world["course_id"]
     response = clinician.post(f"/staff/courses/{course_id}/decide", data={"decision": "decline"})
@@ -586,11 +656,12 @@ def csrf_token(response):
     return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', response.get_data(as_text=True))[1]
 
 
-def test_the_forms_work_with_csrf_protection_on(make_test_app, create_staff, course_world):
+def test_the_forms_work_with_csrf_protection_on(make_test_app, create_staff, course_world,
+                                                clock):
     from tests.conftest import STAFF_PASSWORD
 
     create_staff("doctor@example.com", roles=("clinician",), practitioner=course_world["doctor"])
-    doctor = make_test_app(WTF_CSRF_ENABLED=True).test_client()
+    doctor = make_test_app(WTF_CSRF_ENABLED=True, FROZEN_NOW=clock).test_client()
     token = csrf_token(doctor.get("/staff/sign-in"))
     assert doctor.post("/staff/sign-in", data={"email": "doctor@example.com", "csrf_token": token,
                                                "password": STAFF_PASSWORD}).status_code == 303
@@ -617,8 +688,8 @@ def test_a_single_appointment_outside_a_course_can_be_recorded(
     course_world["doctor"].services.append(consultation)
     db.session.commit()
     appointment, _token = booking.book(service_id=consultation.id,
-                                       start=at(date(2026, 12, 14), 12), patient=patient_details,
-                                       consent=True)
+                                       start=at(date(2026, 12, 8), 12), patient=patient_details,
+                                       consent=True, now=NOW)
     url = f"/staff/sessions/{appointment.id}"
     text = text_of(clinician.get(url))
     assert "Day " not in text and "Back to the list" in text
@@ -626,4 +697,4 @@ def test_a_single_appointment_outside_a_course_can_be_recorded(
                                      "pain_before": "6", "pain_after": "4"}).status_code == 303
     record = record_of(appointment.id)
     assert record.course_id is None and record.course_day is None
-    assert record.started_at == at(date(2026, 12, 14), 12)
+    assert record.started_at == at(date(2026, 12, 8), 12)

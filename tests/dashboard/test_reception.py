@@ -5,7 +5,7 @@ booking services, so these tests look at what a receptionist sees and at what wa
 """
 import copy
 import re
-from datetime import date, timedelta
+from datetime import date, timedelta, timezone
 from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
@@ -70,6 +70,17 @@ def book(clinic):
 @pytest.fixture
 def desk(staff_client):
     return staff_client("receptionist")
+
+
+@pytest.fixture
+def desk_at(app, staff_client):
+    """desk_at(instant): the clock set to `instant` (Kyiv), then a receptionist signs in.
+    Book what the test needs first, at NOW (statuses follow time: arrival from an hour before
+    the start, a no-show or completion from the start on)."""
+    def make(instant):
+        app.config["FROZEN_NOW"] = instant.astimezone(timezone.utc)
+        return staff_client("receptionist")
+    return make
 
 
 # --- Calendar: the day -------------------------------------------------------------------------
@@ -355,8 +366,9 @@ def test_the_patient_page_offers_booking_for_that_patient(clinic, book, desk):
 
 # --- One appointment: status, cancel, move, history -------------------------------------------
 
-def test_the_appointment_page_shows_details_and_only_the_allowed_moves(clinic, book, desk):
+def test_the_appointment_page_shows_details_and_only_the_allowed_moves(clinic, book, desk_at):
     appointment = book()
+    desk = desk_at(at(TUESDAY, "10:05"))
     page = text(desk.get(f"/staff/appointments/{appointment.id}"))
     for expected in ("Test Patient", "+380501234567", "patient@example.com", "First consultation",
                      "Dr Olena Kovalenko", "Tuesday, 8 December 2026, 10:00", "Booked",
@@ -367,8 +379,9 @@ def test_the_appointment_page_shows_details_and_only_the_allowed_moves(clinic, b
     assert 'value="completed"' not in page
 
 
-def test_arrived_then_completed(clinic, book, desk):
+def test_arrived_then_completed(clinic, book, desk_at):
     appointment = book()
+    desk = desk_at(at(TUESDAY, "10:05"))
     response = desk.post(f"/staff/appointments/{appointment.id}/status",
                          data={"status": "arrived"})
     assert response.status_code == 303
@@ -381,8 +394,9 @@ def test_arrived_then_completed(clinic, book, desk):
     assert fresh(Appointment, appointment.id).status == "completed"
 
 
-def test_no_show(clinic, book, desk):
+def test_no_show(clinic, book, desk_at):
     appointment = book()
+    desk = desk_at(at(TUESDAY, "10:05"))
     desk.post(f"/staff/appointments/{appointment.id}/status", data={"status": "no_show"})
     assert fresh(Appointment, appointment.id).status == "no_show"
     assert "No-show" in text(desk.get("/staff/calendar?day=2026-12-08"))
@@ -395,6 +409,55 @@ def test_a_move_not_allowed_from_the_current_status_gives_422(clinic, book, desk
                          data={"status": status})
     assert response.status_code == 422
     assert fresh(Appointment, appointment.id).status == "booked"
+
+
+STATUS_BUTTON_CASES = [
+    # (the clock on Tuesday, for a 10:00 appointment; its status; the buttons offered)
+    ("08:59", "booked", []),
+    ("09:00", "booked", ["arrived"]),
+    ("09:59", "booked", ["arrived"]),
+    ("10:00", "booked", ["arrived", "no_show"]),
+    ("10:01", "booked", ["arrived", "no_show"]),
+    ("09:59", "arrived", ["booked"]),
+    ("10:01", "arrived", ["completed", "booked"]),
+]
+
+
+@pytest.mark.parametrize("clock, status, buttons", STATUS_BUTTON_CASES)
+def test_status_buttons_are_offered_only_once_the_status_can_be_true(
+        clinic, book, desk_at, clock, status, buttons):
+    appointment = book()
+    if status == "arrived":
+        booking.set_status(appointment.id, "arrived", now=at(TUESDAY, "09:30"))
+    desk = desk_at(at(TUESDAY, clock))
+    page = text(desk.get(f"/staff/appointments/{appointment.id}"))
+    assert re.findall(r'name="status" value="([a-z_]+)"', page) == buttons
+
+
+def test_a_future_appointment_says_from_when_each_status_can_be_marked(clinic, book, desk):
+    appointment = book()
+    response = desk.get(f"/staff/appointments/{appointment.id}")
+    page = text(response)
+    assert 'name="status"' not in page
+    assert ("Arrival can be marked from Tuesday, 8 December, 09:00, 60 minutes before the "
+            "start.") in page
+    assert "A no-show can be marked only once the appointment has started" in page
+
+
+@pytest.mark.parametrize("status", ["arrived", "no_show"])
+def test_a_forged_status_before_its_time_is_refused_and_changes_nothing(clinic, book, desk,
+                                                                         status):
+    appointment = book()  # Tuesday 10:00; now is Monday 09:00
+    response = desk.post(f"/staff/appointments/{appointment.id}/status", data={"status": status})
+    assert response.status_code == 422
+    error = re.search(r'id="status-error"[^>]*>(.*?)</p>', text(response), re.S)[1]
+    assert "can be marked" in error and "Tuesday, 8 December" in error
+    assert fresh(Appointment, appointment.id).status == "booked"
+    assert db.session.execute(select(AuditEvent.action).where(
+        AuditEvent.object_id == appointment.id, AuditEvent.object_type == "appointment")
+    ).scalars().all() == ["appointment.create"]
+    patient_page = text(desk.get(f"/staff/patients/{appointment.patient_id}"))
+    assert re.search(r'id="no-shows">0<', patient_page)
 
 
 def test_cancelling_with_a_reason_frees_the_time(clinic, book, desk):
@@ -502,11 +565,12 @@ def test_rescheduling_outside_opening_hours_gives_422(clinic, book, desk):
     assert fresh(Appointment, appointment.id).starts_at == at(TUESDAY, "10:00")
 
 
-def test_every_desk_change_is_audited_and_shown_in_the_history(clinic, desk):
+def test_every_desk_change_is_audited_and_shown_in_the_history(clinic, desk_at):
+    desk = desk_at(at(TUESDAY, "10:45"))  # the arrival can be marked from 10:30 on
     desk.post(book_url(clinic), data=new_patient(at(TUESDAY, "11:00")))
     appointment_id = db.session.execute(select(Appointment.id)).scalar_one()
     desk.post(f"/staff/appointments/{appointment_id}/reschedule",
-              data={"start": at(TUESDAY, "13:00").isoformat(),
+              data={"start": at(TUESDAY, "11:30").isoformat(),
                     "practitioner": str(clinic.andrii.id)})
     desk.post(f"/staff/appointments/{appointment_id}/status", data={"status": "arrived"})
     desk.post(f"/staff/appointments/{appointment_id}/status", data={"status": "booked"})
@@ -528,7 +592,7 @@ def test_every_desk_change_is_audited_and_shown_in_the_history(clinic, desk):
     history = page.split('id="history-title"')[1]
     for expected in ("Booked", "Moved", "Status changed", "Cancelled",
                      "Tuesday, 8 December 2026, 11:00, Dr Olena Kovalenko",
-                     "Tuesday, 8 December 2026, 13:00, Dr Andrii Melnyk",
+                     "Tuesday, 8 December 2026, 11:30, Dr Andrii Melnyk",
                      "receptionist@example.com", "(by the clinic)"):
         assert expected in history, expected
 
@@ -604,6 +668,10 @@ def test_the_patient_page_counts_no_shows_and_late_cancellations(clinic, book, d
     old = book(start=at(date(2025, 11, 3), "10:00"), now=NOW - timedelta(days=400))
     booking.set_status(old.id, "no_show")
     coming = book(start=at(TUESDAY, "10:00"))
+    # Marked a no-show ahead of time before that was refused (old data): not counted.
+    marked_early = book(start=at(WEDNESDAY, "10:00"))
+    marked_early.status = "no_show"
+    db.session.commit()
 
     response = desk.get(f"/staff/patients/{coming.patient_id}")
     page = text(response)

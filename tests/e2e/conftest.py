@@ -15,6 +15,7 @@ import os
 import shutil
 import threading
 from dataclasses import dataclass, field
+from datetime import timezone
 from urllib.request import urlopen
 
 import pytest
@@ -116,6 +117,17 @@ def live_server(browser_tools, tmp_path_factory):
     yield LiveServer(url=url, app=app, ukrainian=ukrainian, services=services)
     server.shutdown()
     thread.join(timeout=10)
+
+
+@pytest.fixture
+def server_clock(live_server):
+    """server_clock(instant): the server's "now" for this test, NOW again afterwards. Statuses
+    follow time (a patient is marked arrived from an hour before the start), so a test that
+    marks one moves the clock first. Set it before signing in: a jump ends a staff session."""
+    def set_clock(instant):
+        live_server.app.config["FROZEN_NOW"] = instant.astimezone(timezone.utc)
+    yield set_clock
+    live_server.app.config["FROZEN_NOW"] = NOW
 
 
 # --- The browser ---------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ With the Ukrainian catalogue compiled the "uk" runs are in Ukrainian, else in En
 lang="uk"; the tests find things by structure (names, classes, links), not by English words.
 """
 import re
-from datetime import date
+from datetime import date, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -224,8 +224,9 @@ def test_patient_books_a_time_with_the_keyboard_and_completes_the_intake(
 
 
 def test_receptionist_finds_the_booking_on_the_calendar_and_marks_it_arrived(
-        combo, journey, visit):
+        combo, journey, visit, server_clock):
     assert journey, "the patient's journey of this run did not finish"
+    server_clock(datetime.fromisoformat(journey["start"]))  # the patient has come
     lang = combo.split("-")[0]
     desk = visit("reception")
     page = desk.page

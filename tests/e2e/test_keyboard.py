@@ -1,13 +1,15 @@
 """Reception with the keyboard only: Tab, Shift+Tab, Enter and Space, never the mouse.
 
-A receptionist signs in, reaches the calendar, moves to the next day, to the week and the next
-week, opens a day from the week, opens an appointment from that day's board and marks the patient
-arrived. Every stop of the focus on the way shows a visible ring (browsing.Visitor.tab_to records
-any stop without one), and every page passes the checks of browsing.Visitor.seen (axe-core, touch
-targets). Moving an appointment by dragging is a mouse extra (static/calendar.js); the keyboard
-path to the same move is the appointment page's "Move" link (tests/dashboard).
+A receptionist signs in, reaches the calendar, moves to the next day, to the week, the next week
+and back, opens a day from the week, opens an appointment from that day's board and marks the
+patient arrived. The server's clock is half an hour before that appointment (statuses follow
+time: arrival is marked from an hour before the start), so "today" is NEXT_TUESDAY. Every stop
+of the focus on the way shows a visible ring (browsing.Visitor.tab_to records any stop without
+one), and every page passes the checks of browsing.Visitor.seen (axe-core, touch targets).
+Moving an appointment by dragging is a mouse extra (static/calendar.js); the keyboard path to the
+same move is the appointment page's "Move" link (tests/dashboard).
 """
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -26,7 +28,8 @@ RUNS = {"uk-light": "Kateryna Klaviatura", "en-dark": "Keith Keyboard"}
 
 
 def book_for(live_server, name):
-    """A booking on NEXT_TUESDAY, made through the booking service in the server's app."""
+    """A booking on NEXT_TUESDAY, made through the booking service in the server's app:
+    (its id, its start)."""
     from booking.extensions import db
     from booking.models import Service
     from booking.scheduler import services as booking
@@ -40,9 +43,9 @@ def book_for(live_server, name):
             consent=True, source="staff", patient={
                 "full_name": name, "email": f"{name.split()[1].lower()}@example.com",
                 "phone": "+380501239900", "date_of_birth": "1988-04-12"})
-        appointment_id = appointment.id
+        appointment_id, start = appointment.id, appointment.starts_at
         db.session.remove()
-    return appointment_id
+    return appointment_id, start
 
 
 def follow(visitor, selector, key="Enter", backwards=False):
@@ -57,9 +60,10 @@ def follow(visitor, selector, key="Enter", backwards=False):
 
 @pytest.mark.parametrize("run", list(RUNS))
 def test_a_receptionist_works_the_calendar_with_the_keyboard_only(
-        browser, live_server, visited_pages, run):
+        browser, live_server, visited_pages, server_clock, run):
     lang, theme = run.split("-")
-    appointment_id = book_for(live_server, RUNS[run])
+    appointment_id, start = book_for(live_server, RUNS[run])
+    server_clock(start - timedelta(minutes=30))  # before signing in
     desk = Visitor(browser, live_server, visited_pages, lang=lang, theme=theme,
                    label=f"keyboard-{run}")
     page = desk.page
@@ -74,12 +78,14 @@ def test_a_receptionist_works_the_calendar_with_the_keyboard_only(
         follow(desk, 'button[type="submit"]')
         assert page.url.endswith("/staff/calendar"), page.url  # today's board
 
-        # Days and weeks.
+        # Days and weeks ("today" is NEXT_TUESDAY, the 15th).
         follow(desk, '.cal-nav a[rel="next"]')  # the next day
-        assert "day=2026-12-08" in page.url, page.url
+        assert "day=2026-12-16" in page.url, page.url
         follow(desk, '.cal-nav a[href^="/staff/calendar/week"]')  # the week
-        assert "week=2026-12-08" in page.url, page.url
+        assert "week=2026-12-16" in page.url, page.url
         follow(desk, '.cal-nav a[rel="next"]')  # the next week
+        assert "week=2026-12-21" in page.url, page.url
+        follow(desk, '.cal-nav a[rel="prev"]')  # and back
         assert "week=2026-12-14" in page.url, page.url
         follow(desk, f'.week-day h2 a[href="/staff/calendar?day={NEXT_TUESDAY}"]')
         assert page.url.endswith(f"day={NEXT_TUESDAY}"), page.url
