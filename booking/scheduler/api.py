@@ -6,11 +6,13 @@ parameter, unknown ids 404, a taken slot 409.
 """
 from datetime import date, datetime
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from ..errors import json_error
 from ..extensions import limiter
+from ..jsonbody import MAX_DEPTH, MalformedBody, NotAnObject, read_object
 from ..notifications.messages import canonical_url
 from ..security import booking_limit, limit_blueprint
 from ..timeutil import clinic_tz
@@ -30,6 +32,25 @@ class BadParameter(Exception):
     def __init__(self, status, name, message):
         super().__init__(message)
         self.status, self.name, self.message = status, name, message
+
+
+@bp.before_request
+def read_json_body():
+    """Every POST of the API sends a JSON object: read it once, here, and answer 400 for a body
+    that is not one, or that no service could store (see booking.jsonbody)."""
+    if request.method != "POST":
+        return None
+    try:
+        g.json_body = read_object(request)
+    except NotAnObject:
+        return json_error(400, "bad_request",
+                          _("Send a JSON object (Content-Type: application/json)."))
+    except MalformedBody:
+        return json_error(400, "bad_request", _(
+            "The JSON body cannot be read: it must be UTF-8, nested at most %(depth)d levels "
+            "deep, with no NUL characters or unpaired surrogates in its strings.",
+            depth=MAX_DEPTH))
+    return None
 
 
 @bp.errorhandler(BadParameter)
@@ -180,9 +201,7 @@ def _language(asked):
 @bp.post("/bookings")
 @limiter.limit(booking_limit)
 def create_booking():
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return json_error(400, "bad_request", "Send a JSON object (Content-Type: application/json).")
+    body = g.json_body
     patient = body.get("patient")
     if not isinstance(patient, dict):
         return json_error(422, "invalid", "The booking has errors.",

@@ -381,7 +381,9 @@ def openapi_document():
                                 "end": "2026-12-08T11:00:00+02:00",
                                 "practitioner_id": 2}}}},
                     "400": _error(
-                        "The body is not a JSON object (or not sent as application/json).",
+                        "The body is not a JSON object (or not sent as application/json), or "
+                        "cannot be read: not UTF-8, nested more than 32 levels deep, or a NUL "
+                        "character or unpaired surrogate in a string.",
                         ["bad_request"],
                         example={"error": "bad_request", "message": "Send a JSON object "
                                  "(Content-Type: application/json)."}),
