@@ -23,7 +23,8 @@ from .. import audit
 from ..database import begin_write
 from ..extensions import db
 from ..courses import services as courses
-from ..courses.session_records import APPOINTMENT_STATUS_LABELS, COURSE_STATUS_LABELS
+from ..courses.session_records import (APPOINTMENT_STATUS_LABELS, COURSE_STATUS_LABELS,
+                                      record_refusal)
 from ..models import Appointment, AppointmentStatus, Intake, IntakeFlag, QuestionnaireResponse
 from ..models import Course, CourseStatus, StaffUser
 from ..rule_error import RuleError
@@ -476,20 +477,6 @@ def _flag_line(code, urgent, action, details, thresholds=None):
                     _action_text(action))
 
 
-def _saved_urgent_codes(answers):
-    """Urgent answers in the answers saved so far (an intake not yet submitted has no stored
-    flags): the same reading the patient's pages make to show the urgent advice at once."""
-    codes = []
-    phq9_9 = (answers.get("questionnaires") or {}).get("phq9_9")
-    if isinstance(phq9_9, int) and phq9_9 > 0:
-        codes.append("phq9_item9")
-    history = answers.get("history") or {}
-    for key in validation.RED_FLAG_KEYS:
-        if history.get(key):
-            codes.append("headache_" + key.removeprefix("red_"))
-    return codes
-
-
 def _flag_lines(intake, thresholds=None):
     """The intake's flags in words, urgent first. Submitted: the stored IntakeFlag rows; in
     progress: the urgent answers saved so far (nothing is computed before submission)."""
@@ -500,7 +487,7 @@ def _flag_lines(intake, thresholds=None):
                             thresholds) for flag in intake.flags]
     else:
         lines = [_flag_line(code, True, FLAG_ACTIONS[code], [], thresholds)
-                 for code in _saved_urgent_codes(intake.answers or {})]
+                 for code in validation.urgent_codes(intake.answers or {})]
     if intake.urgent and not any(line.urgent for line in lines):
         # Urgent is sticky (services.py): say why the marker is there.
         lines.append(_flag_line("urgent_answer_changed", True, "contact_patient", [], thresholds))
@@ -628,6 +615,7 @@ def clinician_list(practitioner_id, first_day=None, days=DEFAULT_DAYS):
         query = query.where(Appointment.practitioner_id == practitioner_id)
     appointments = db.session.execute(query).scalars().all()
     names = _staff_names(a.intake.reviewed_by_id for a in appointments if a.intake)
+    now = utcnow()
 
     rows = []
     for appointment in appointments:
@@ -653,7 +641,9 @@ def clinician_list(practitioner_id, first_day=None, days=DEFAULT_DAYS):
             changed_since_review=bool(intake and _changed_since_review(intake)),
             flags=_flag_lines(intake),
             patient_id=appointment.patient_id,
-            session_recordable=bool(appointment.service.resource_kind) or course is not None,
+            # Offered only once the session has started and was neither cancelled nor missed.
+            session_recordable=(bool(appointment.service.resource_kind) or course is not None)
+            and record_refusal(appointment.status, appointment.starts_at, now, False) is None,
             course_id=appointment.course_id,
             course_day=appointment.course_day,
             course_sessions=course.sessions_count if course else None,

@@ -464,3 +464,17 @@ def test_the_review_page_has_a_print_stylesheet(clinic, clinician):
     assert ".clin-review" in print_rules
     assert "staff-nav" in print_rules and "button" in print_rules
     assert "break-inside: avoid" in print_rules
+
+
+def test_the_list_offers_a_session_record_only_once_the_session_has_started(app, clinic,
+                                                                            clinician,
+                                                                            staff_client):
+    appointment = book(clinic, service="ketamine")
+    clinic["ketamine"].resource_kind = "chair"  # a service kept in a chair has session records
+    db.session.commit()
+    link = f"/staff/sessions/{appointment.id}"
+    assert link not in clinician.get("/staff/clinician").get_data(as_text=True)  # Monday 09:00
+
+    app.config["FROZEN_NOW"] = TUESDAY_10 + timedelta(minutes=5)
+    later = staff_client("clinician", email="later@example.com", practitioner=clinic["alpha"])
+    assert link in later.get("/staff/clinician").get_data(as_text=True)
