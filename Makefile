@@ -35,8 +35,9 @@ demo: db
 
 run: export FLASK_RUN_HOST = $(HOST)
 run: export FLASK_RUN_PORT = $(PORT)
+# The web server and the worker (periodic jobs) together; one Ctrl+C stops both.
 run: demo messages-compile
-	$(FLASK) run
+	$(BIN)/python -m booking.devrun
 
 test: install-dev messages-compile e2e-tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

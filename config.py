@@ -155,6 +155,13 @@ class Config:
     # Name the service in email bodies and calendar entries (off: "appointment at Expio").
     EMAIL_NAMES_SERVICES = False
 
+    # The worker (`flask --app wsgi worker`): when each periodic job runs, overriding the
+    # defaults in booking/worker/jobs.py: a number of minutes (every N minutes on the clock) or
+    # "HH:MM" (daily, clinic time); None switches a job off (where cron still runs it).
+    # Defaults: send-mail 1, send-reminders 5, send-followups "09:00" (patients get the request
+    # in the morning, not at dawn), purge "02:30" (a quiet hour).
+    WORKER_SCHEDULE = {}
+
 
 class DevelopmentConfig(Config):
     DEBUG = True

@@ -13,6 +13,10 @@ from .timeutil import to_local
 
 
 def register_cli(app):
+    from .worker.cli import register_worker_cli
+
+    register_worker_cli(app)
+
     @app.cli.command("seed-demo")
     def seed_demo():
         """Load demo services, practitioners, hours, a closure and appointments (empty DB only)."""
