@@ -33,6 +33,11 @@ class Config:
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'expio.sqlite'}"
     )
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # How long a request waits for another connection's lock (SQLite's busy timeout, PostgreSQL's
+    # lock_timeout) before it gives up with 503 and Retry-After; below gunicorn's timeout (30 s).
+    DATABASE_LOCK_WAIT_MS = _int("DATABASE_LOCK_WAIT_MS", 15000)
+    # Retry-After (seconds) of the 503 answered while the database is busy or unreachable.
+    DATABASE_RETRY_AFTER_SECONDS = _int("DATABASE_RETRY_AFTER_SECONDS", 5)
 
     # The clinic.
     CLINIC_NAME = "Center of Psychotherapy, Psychosomatics and Psychedelic Medicine Expio"

@@ -5,7 +5,7 @@ from flask import Flask, has_request_context, request
 
 from config import CONFIGS, INSTANCE_DIR, DevelopmentConfig
 
-from .database import install_sqlite_behaviour
+from .database import install_lock_wait
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 PROJECT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -58,7 +58,7 @@ def create_app(config_class=None):
     limiter.init_app(app)
 
     with app.app_context():
-        install_sqlite_behaviour(db.engine)
+        install_lock_wait(db.engine, app.config["DATABASE_LOCK_WAIT_MS"])
 
     from . import models  # noqa: F401  (registers the tables)
     from .errors import register_error_handlers
@@ -87,6 +87,8 @@ def create_app(config_class=None):
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # other programs call the API; no browser session, no CSRF token
     app.register_blueprint(auth_bp)
+    from .health import bp as health_bp
+    app.register_blueprint(health_bp)
     app.register_blueprint(dashboard_bp)
     login_manager.user_loader(load_user)
     app.before_request(enforce_session_limits)

@@ -52,7 +52,32 @@ def begin_write():
     session.connection(execution_options={"sqlite_immediate": True})
 
 
-def install_sqlite_behaviour(engine):
+CONNECT_TIMEOUT_SECONDS = 5
+
+
+def install_lock_wait(engine, wait_ms):
+    """How long a statement waits for another connection's lock before it fails (then the
+    request answers 503 with Retry-After; booking.errors): SQLite's busy timeout, PostgreSQL's
+    lock_timeout. Without it a PostgreSQL request would wait until gunicorn kills its worker."""
+    if engine.dialect.name == "sqlite":
+        install_sqlite_behaviour(engine, wait_ms)
+    elif engine.dialect.name == "postgresql":
+        @event.listens_for(engine, "do_connect")
+        def connect_within(dialect, connection_record, cargs, cparams):
+            # A server that does not answer at all (stopped host, dropped packets) fails the
+            # request in seconds instead of hanging until the worker is killed.
+            cparams.setdefault("connect_timeout", CONNECT_TIMEOUT_SECONDS)
+
+        @event.listens_for(engine, "connect")
+        def on_connect(dbapi_connection, connection_record):
+            autocommit = dbapi_connection.autocommit
+            dbapi_connection.autocommit = True
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute(f"SET lock_timeout = {int(wait_ms)}")
+            dbapi_connection.autocommit = autocommit
+
+
+def install_sqlite_behaviour(engine, busy_timeout_ms=15000):
     """Let us issue BEGIN ourselves on SQLite, turn on foreign keys, WAL and a busy timeout."""
     if engine.dialect.name != "sqlite":
         return
@@ -64,7 +89,7 @@ def install_sqlite_behaviour(engine):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         # Wait for a competing writer instead of failing at once with "database is locked".
-        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         if engine.url.database and engine.url.database != ":memory:":
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
