@@ -16,9 +16,15 @@ from ..timeutil import utcnow
 
 def clean_header(value, longest):
     """Header text with line breaks and other control characters removed: names with CR/LF can
-    never reach a header (no header injection), whatever a person typed."""
+    never reach a header (no header injection), whatever a person typed.
+
+    Nor can an RFC 2047 encoded word typed as text ("Eve =?utf-8?q?=0D=0ABcc:_x@evil?="): the
+    email package of Python 3.11 before 3.11.10 (CVE-2024-6923) decodes such words in the
+    text it is given and writes what they hide, CR/LF included, as header lines. Every "=?" is
+    written "= ?", so no encoded word can start, on any patch level; a real name never has one.
+    """
     text = "".join(ch if ch.isprintable() else " " for ch in str(value or ""))
-    return " ".join(text.split())[:longest]
+    return " ".join(text.replace("=?", "= ?").split())[:longest]
 
 
 def queue(kind, *, to_address, subject, text_body, to_name="", html_body="", language="uk",

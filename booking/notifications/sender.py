@@ -12,9 +12,12 @@ A message left in "sending" for longer than STALE_AFTER (its sender crashed) is 
 to pending by the next run, counted as an attempt.
 
 Headers cannot be injected: the message is an email.message.EmailMessage with
-email.headerregistry.Address values; names and subjects were cleaned of CR/LF when queued,
-and an address holding CR/LF (or anything else that is not an address) is refused. The SMTP
-envelope names exactly the one recipient of the row, whatever the headers say.
+email.headerregistry.Address values; names and subjects were cleaned of CR/LF and of "=?" (no
+RFC 2047 encoded word, which Python 3.11 before 3.11.10 would decode into header lines:
+CVE-2024-6923) when queued and again here, and an address holding CR/LF (or anything else that
+is not an address) is refused. The serialized message is checked last: a header line we did
+not write fails the message. The SMTP envelope names exactly the one recipient of the row,
+whatever the headers say.
 """
 import os
 import smtplib
@@ -104,7 +107,26 @@ def build_email(row, *, now=None):
     language = clean_header(get("language"), 5)
     if language:  # after the parts: making a multipart moves Content-* headers into them
         message["Content-Language"] = language
+    check_header_lines(message)
     return message
+
+
+# The header lines a message of ours has, each once; the serialized message is checked against
+# this list before it goes anywhere (belt and braces to clean_header).
+HEADER_LINES = ("from", "to", "subject", "date", "message-id", "auto-submitted", "content-type",
+                "content-transfer-encoding", "mime-version", "content-language")
+
+
+def check_header_lines(message):
+    """Refuse (InvalidAddress: the message fails, never retried) a message whose serialized
+    header block has a line we did not write (a Bcc, a Cc, anything), or one of ours twice:
+    whatever the email package of this Python does with the text it is given, no header line
+    comes from patient data."""
+    head = message.as_bytes(policy=MAIL_POLICY).split(b"\r\n\r\n", 1)[0]
+    names = [line.split(b":", 1)[0].strip().lower().decode("ascii", "replace")
+             for line in head.split(b"\r\n") if line and line[:1] not in (b" ", b"\t")]
+    if set(names) - set(HEADER_LINES) or len(names) != len(set(names)):
+        raise InvalidAddress("refused: the message would have a header line we did not write")
 
 
 # --- Transports ----------------------------------------------------------------------------------
