@@ -68,6 +68,7 @@ def create_app(config_class=None):
     from .dashboard import bp as dashboard_bp
     from .scheduler.api import bp as api_bp
     from .scheduler.views import bp as scheduler_bp
+    from .scheduler import course_views  # noqa: F401  (its routes go on scheduler_bp)
     from . import security
     from .cli import register_cli
     from .privacy_cli import register_privacy_cli

@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from . import audit, waitlist
+from . import audit, events
 from . import settings as clinic_settings
 from .database import begin_write
 from .extensions import db
@@ -608,7 +608,9 @@ def delete_closure(closure_id, *, actor):
         audit.record("closure.delete", object_type="closure", object_id=closure.id,
                      details={"before": _closure_snapshot(closure)}, actor=actor)
         db.session.delete(closure)
-        waitlist.closure_removed(closure)
+        events.publish("closure_removed", practitioner_id=closure.practitioner_id,
+                       starts_at=closure.starts_at, ends_at=closure.ends_at,
+                       rrule=closure.rrule, repeat_until=closure.repeat_until)
         db.session.commit()
     except Exception:
         db.session.rollback()

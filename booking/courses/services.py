@@ -14,11 +14,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit, clinic_hours, events, waitlist
+from .. import audit, clinic_hours, events
 from ..database import begin_write, retry_on_conflict
 from ..extensions import db
 from ..models import Appointment, AppointmentStatus, Course, CourseStatus, Patient, Service
-from ..notifications import messages
 from ..scheduler import services as booking
 from ..scheduler.contacts import InvalidDetails
 from ..timeutil import clinic_tz, utcnow
@@ -234,7 +233,8 @@ def book_course(*, service_id, start, sessions, consent=False, patient=None, pat
                      details={"sessions": sessions, "source": source,
                               "starts": [s.start.isoformat() for s in chosen.slots]},
                      actor_label=None if for_staff else "patient")
-        messages.queue_course_confirmation(course, token)  # one email, every session
+        # One confirmation, every session, queued by notifications in this transaction.
+        events.publish("course_booked", course_id=course.id, manage_token=token)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -301,7 +301,8 @@ def cancel_rest(course_id, *, reason="", cancelled_by="patient", by_staff=False,
         audit.record("course.cancel_rest", object_type="course", object_id=course.id,
                      details={"sessions": [a.course_day for a in rest], "by": cancelled_by},
                      actor_label=None if by_staff else "patient")
-        messages.queue_course_change(course, "cancel_rest", rest)
+        events.publish("course_changed", course_id=course.id, change="cancel_rest",
+                       appointment_ids=[a.id for a in rest])
         _offer_freed(rest, now)
         db.session.commit()
     except Exception:
@@ -348,9 +349,11 @@ def move_rest(course_id, new_start, *, by_staff=False, now=None):
         audit.record("course.move_rest", object_type="course", object_id=course.id,
                      details={"before": before, "after": [a.starts_at.isoformat() for a in rest]},
                      actor_label=None if by_staff else "patient")
-        messages.queue_course_change(course, "move_rest", rest)
+        events.publish("course_changed", course_id=course.id, change="move_rest",
+                       appointment_ids=[a.id for a in rest])
         for practitioner_id, start, end in freed:
-            waitlist.time_freed(None, practitioner_id, start, end, now=now, what="a course move")
+            events.publish("time_freed", practitioner_id=practitioner_id, starts_at=start,
+                           ends_at=end, now=now, what="a course move")
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -364,8 +367,9 @@ def move_rest(course_id, new_start, *, by_staff=False, now=None):
 def _offer_freed(sessions, now):
     """Freed course sessions go to the waitlist like any freed time (inside this transaction)."""
     for appointment in sessions:
-        waitlist.time_freed(None, appointment.practitioner_id, appointment.starts_at,
-                            appointment.blocks_until, now=now, what="a course change")
+        events.publish("time_freed", practitioner_id=appointment.practitioner_id,
+                       starts_at=appointment.starts_at, ends_at=appointment.blocks_until,
+                       now=now, what="a course change")
 
 
 def _place(appointment, slot, service):

@@ -3,13 +3,7 @@
 One blueprint; each area has its own module. Every view is behind `staff_required(...)`: a
 sign-in and a role check on the server (booking/auth/access.py).
 """
-from flask import Blueprint
-
-bp = Blueprint("dashboard", __name__, url_prefix="/staff")
-
-RECEPTION = ("receptionist", "admin")
-CLINICAL = ("clinician",)
-ADMIN = ("admin",)
+from .blueprint import ADMIN, CLINICAL, RECEPTION, bp  # noqa: F401
 
 from . import (  # noqa: E402,F401
     admin, attention, clinician, closures, desk_courses, feeds_admin, outbox, outcomes,

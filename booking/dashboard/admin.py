@@ -33,7 +33,7 @@ from .. import clinic_admin
 from ..auth import services as accounts
 from ..auth.access import staff_required
 from ..models import ROLES
-from . import ADMIN, bp
+from .blueprint import ADMIN, bp
 
 ROLE_LABELS = {"admin": _l("Administrator"), "receptionist": _l("Receptionist"),
                "clinician": _l("Clinician")}

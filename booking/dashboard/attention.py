@@ -23,7 +23,7 @@ from ..auth.access import staff_required
 from ..courses.session_records import APPOINTMENT_STATUS_LABELS, COURSE_STATUS_LABELS
 from ..intake.review import FLAG_TITLES
 from ..timeutil import clinic_tz
-from . import CLINICAL, bp
+from .blueprint import CLINICAL, bp
 
 
 def _crlf_to_lf(value):

@@ -31,7 +31,7 @@ from ..attention import services as attention
 from ..auth.access import staff_required
 from ..courses.session_records import DECISION_NOTE_MAX
 from ..intake import review
-from . import CLINICAL, bp
+from .blueprint import CLINICAL, bp
 from . import attention as attention_views
 
 WHO_CHOICES = [SelectChoice("mine", _l("Mine")), SelectChoice("all", _l("Everyone's"))]

@@ -19,7 +19,7 @@ from .. import clinic_admin
 from ..localized import localized
 from ..auth.access import staff_required
 from ..scheduler.services import local_today
-from . import RECEPTION, bp
+from .blueprint import RECEPTION, bp
 from .admin import CheckboxesField, add_errors
 
 CLOSURE_FIELDS = ("repeat", "practitioner_id", "reason", "day", "last_day", "whole_day",

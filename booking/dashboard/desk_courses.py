@@ -27,7 +27,7 @@ from ..courses import services as courses
 from ..scheduler import desk, services
 from ..scheduler.course_views import does_not_fit_message
 from ..scheduler.forms import ANY, RescheduleForm, parse_start
-from . import RECEPTION, bp
+from .blueprint import RECEPTION, bp
 from .reception import (
     DATETIME_PATTERN,
     CallerForm,

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from ..auth.access import staff_required
 from ..notifications import feeds
-from . import ADMIN, bp
+from .blueprint import ADMIN, bp
 
 
 def _feeds_page(*, new_url=None, new_for=None, status=200):

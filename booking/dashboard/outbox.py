@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..auth.access import staff_required
 from ..notifications import outbox
-from . import RECEPTION, bp
+from .blueprint import RECEPTION, bp
 
 KIND_LABELS = {
     "confirmation": _l("Booking confirmation"),

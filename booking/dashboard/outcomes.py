@@ -32,7 +32,7 @@ from ..localized import localized
 from ..courses.outcomes import ADVERSE_EVENT_CODES, NOT_EVALUABLE, Count, Mean, Rate, csv_safe
 from ..courses.outcomes import format_mean, format_percent
 from ..errors import json_error
-from . import bp
+from .blueprint import bp
 
 # Clinicians and admins may see the report (the choice); receptionists may not.
 REPORT_ROLES = ("clinician", "admin")

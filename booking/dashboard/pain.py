@@ -12,7 +12,7 @@ from flask import abort, make_response, render_template
 
 from ..auth.access import staff_required
 from ..courses import follow_ups
-from . import CLINICAL, bp
+from .blueprint import CLINICAL, bp
 
 
 @bp.route("/patients/<int:patient_id>/pain")

@@ -22,7 +22,7 @@ from wtforms.validators import DataRequired, Length
 from .. import privacy
 from ..auth.access import staff_required
 from ..scheduler import desk
-from . import ADMIN, bp
+from .blueprint import ADMIN, bp
 from .reception import private
 
 

@@ -43,7 +43,7 @@ from ..auth.access import safe_next, staff_required
 from ..scheduler import desk, services
 from ..scheduler.forms import ANY, monday_of, parse_start
 from ..timeutil import to_local
-from . import RECEPTION, bp
+from .blueprint import RECEPTION, bp
 
 DATETIME_PATTERN = "EEEE, d MMMM y, HH:mm"
 MAX_REASON = 500
@@ -492,8 +492,7 @@ def desk_reschedule(appointment_id):
         if new_start is None:
             raise services.SlotNotBookable(_("Please pick a new time."),
                                            fields={"start": _("Please pick a new time.")})
-        moved = services.reschedule_by_staff(appointment_id, new_start,
-                                             practitioner_id=practitioner_id)
+        moved = desk.reschedule(appointment_id, new_start, practitioner_id=practitioner_id)
     except LookupError:
         abort(404)
     except services.BookingError as error:  # SlotTaken 409; SlotNotBookable, NotActive 422

@@ -28,7 +28,7 @@ from ..courses import reporting
 from ..courses import session_records as records
 from ..form_rows import RowTables
 from ..scheduler.services import BookingError
-from . import CLINICAL, bp
+from .blueprint import CLINICAL, bp
 
 
 def _private(body, status=200):

@@ -5,7 +5,7 @@ from flask import abort, render_template, request
 
 from ..auth.access import staff_required
 from ..waitlist import services as waitlist
-from . import RECEPTION, bp
+from .blueprint import RECEPTION, bp
 
 
 @bp.route("/waitlist")

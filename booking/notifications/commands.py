@@ -5,10 +5,9 @@ Both print counts and message ids only: never an address, a subject, a body or a
 import click
 
 from . import messages, sender
-from .views import bp
 
 
-@bp.cli.command("send-mail")
+@click.command("send-mail")
 @click.option("--limit", type=click.IntRange(1, 10000), default=100, show_default=True,
               help="Send at most this many messages in this run.")
 def send_mail(limit):
@@ -25,7 +24,7 @@ def send_mail(limit):
                f"{report.skipped} taken by another sender, {report.released} released.")
 
 
-@bp.cli.command("send-reminders")
+@click.command("send-reminders")
 def send_reminders():
     """Queue the reminders (config REMINDER_HOURS) and the "questionnaire not finished" nudges
     (INTAKE_NUDGE_HOURS) that are due, each exactly once. send-mail delivers them."""
@@ -33,3 +32,6 @@ def send_reminders():
     reminders = sum(1 for key in queued if key.startswith("reminder:"))
     click.echo(f"{reminders} reminder(s) and {len(queued) - reminders} questionnaire "
                f"nudge(s) queued.")
+
+
+COMMANDS = (send_mail, send_reminders)  # views.py puts them on the blueprint's CLI group

@@ -9,7 +9,7 @@ referrer. The blueprint also carries the CLI commands `send-mail` and `send-remi
 """
 from flask import Blueprint, Response, abort
 
-from . import calendar
+from . import calendar, commands
 
 bp = Blueprint("notifications", __name__, cli_group=None)
 
@@ -40,4 +40,5 @@ def calendar_file(token):
         "Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-from . import commands  # noqa: E402,F401  (registers the CLI commands on bp)
+for command in commands.COMMANDS:
+    bp.cli.add_command(command)

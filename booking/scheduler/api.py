@@ -18,11 +18,7 @@ from ..security import booking_limit, limit_blueprint
 from ..timeutil import clinic_tz
 from . import services
 from .contacts import InvalidDetails
-from .openapi import openapi_document
-
-# The days the API accepts in /slots' 'from' and 'to' and in a booking's 'start' (the OpenAPI
-# document names them too).
-EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+from .openapi import EARLIEST_DAY, LATEST_DAY, openapi_document
 
 bp = Blueprint("api", __name__)
 limit_blueprint(limiter, bp, "RATELIMIT_API")

@@ -24,7 +24,7 @@ from wtforms import SelectField
 
 from ..courses import services as courses
 from ..extensions import limiter
-from ..security import booking_limit
+from ..security import booking_limit, private_link_limit
 from ..models import AppointmentStatus, CourseStatus
 from ..timeutil import to_local
 from . import services
@@ -43,6 +43,7 @@ from .views import (
     _days,
     _fill_choice_form,
     _practitioner_arg,
+    _render_manage,
     _week,
     bp,
     private_page,
@@ -271,9 +272,21 @@ def _too_late_message():
     return _("It is too late to change this course online. Please call the clinic.")
 
 
+@bp.route("/manage/<token>")
+@private_page
+@limiter.limit(private_link_limit)
+def manage(token):
+    """The private manage page: a course's (render_course_manage) or a single appointment's
+    (views._render_manage). Here, not in views.py, because it needs both."""
+    appointment = _appointment_or_404(token)
+    if appointment.course_id is not None:
+        return render_course_manage(appointment, token, new=request.args.get("new") == "1")
+    return _render_manage(appointment, token, new=request.args.get("new") == "1")
+
+
 def render_course_manage(appointment, token, *, new=False, message=None, cancel_form=None,
                          status=200):
-    """The manage page of the course `appointment` belongs to (views.manage calls this)."""
+    """The manage page of the course `appointment` belongs to (manage below calls this)."""
     course = appointment.course
     first = _first_remaining(course)
     can_change = _changes_open(course)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
@@ -393,7 +394,7 @@ def move_options(appointment_id, *, week=None, practitioner_id=None, now=None):
         return None
     practitioners = practitioners_offering(appointment.service)
     if appointment.course_id is not None:
-        practitioners = []  # a course keeps one practitioner (services.reschedule_by_staff)
+        practitioners = []  # a course keeps one practitioner (reschedule below)
     if appointment.practitioner not in practitioners:
         practitioners = [appointment.practitioner, *practitioners]
     practitioner = next((p for p in practitioners if p.id == practitioner_id),
@@ -407,6 +408,21 @@ def move_options(appointment_id, *, week=None, practitioner_id=None, now=None):
                        exclude=appointment, now=now) if movable else []
     return MoveOptions(appointment, practitioners, practitioner, monday,
                        days_of(found, monday, monday + timedelta(days=6)), movable)
+
+
+def reschedule(appointment_id, new_start, *, practitioner_id=None, now=None):
+    """The desk moves an appointment: a course session through the course service (which keeps
+    the course's order and its one practitioner), any other through the booking service."""
+    appointment = db.session.get(Appointment, appointment_id)
+    if appointment is None:
+        raise LookupError("appointment")
+    if appointment.course_id is None:
+        return services.reschedule_by_staff(appointment_id, new_start,
+                                            practitioner_id=practitioner_id, now=now)
+    if practitioner_id not in (None, appointment.practitioner_id):
+        message = _("A course keeps one practitioner; move the whole course instead.")
+        raise services.SlotNotBookable(message, fields={"start": message})
+    return courses.move_session(appointment_id, new_start, by_staff=True, now=now)
 
 
 # --- Patients ---------------------------------------------------------------------------------

@@ -7,6 +7,11 @@ ignore extra properties (so they allow them). tests/scheduler/test_api.py checks
 of the API blueprint is described here; tests/api/test_schemathesis.py runs Schemathesis against
 this document (examples included) and fails on a server error or a response that breaks it.
 """
+from datetime import date
+
+# The days the API accepts in /slots' 'from' and 'to' and in a booking's 'start' (api.py
+# checks them; the document names them).
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2999, 12, 31)
 
 # What the examples below assume: service 1 with practitioners 1 and 2, both working Mon-Fri
 # 10:00-19:00 Kyiv, and practitioner 1 already booked on Tuesday 2026-12-08 at 10:00.
@@ -213,9 +218,6 @@ def _booking_example(**changes):
 
 
 def openapi_document():
-    # The days the API accepts (api.py imports this module, so it is read here, not above).
-    from .api import EARLIEST_DAY, LATEST_DAY
-
     slot = {"type": "object", "required": ["start", "end", "practitioner_id"],
             "additionalProperties": False,
             "properties": {"start": DATE_TIME, "end": DATE_TIME, "practitioner_id": ID}}

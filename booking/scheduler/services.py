@@ -17,7 +17,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from .. import audit, waitlist
+from .. import audit, events
 from ..database import begin_write, retry_on_conflict
 from ..extensions import db
 from ..models import (
@@ -32,7 +32,6 @@ from ..models import (
     Service,
     WorkingHours,
 )
-from ..notifications import messages
 from ..timeutil import clinic_tz, utcnow
 from . import recurrence
 from . import slots as engine
@@ -457,7 +456,8 @@ def _create_appointment(service, start, candidates, patient_for, *, now, rules, 
         audit.record("appointment.create", object_type="appointment", object_id=appointment.id,
                      details={"after": audit.appointment_snapshot(appointment), "source": source},
                      actor_label=None if source == "staff" else "patient")
-        messages.queue_confirmation(appointment, token)  # in this transaction, with the link
+        # The confirmation (with the link) is queued by notifications, in this transaction.
+        events.publish("booked", appointment_id=appointment.id, manage_token=token)
         db.session.commit()
     except IntegrityError:
         # The database guard caught a race the lock did not (e.g. another server on PostgreSQL).
@@ -598,9 +598,10 @@ def _cancel(appointment, reason, cancelled_by, now, actor_label):
     audit.record("appointment.cancel", object_type="appointment", object_id=appointment.id,
                  details={"before": before, "after": audit.appointment_snapshot(appointment)},
                  actor_label=actor_label)
-    waitlist.time_freed(None, appointment.practitioner_id, appointment.starts_at,
-                        appointment.blocks_until, now=now, what="a cancellation")
-    messages.queue_cancellation(appointment)  # the patient is told, whoever cancelled
+    events.publish("time_freed", practitioner_id=appointment.practitioner_id,
+                   starts_at=appointment.starts_at, ends_at=appointment.blocks_until, now=now,
+                   what="a cancellation")
+    events.publish("cancelled", appointment_id=appointment.id)  # told, whoever cancelled
     db.session.commit()
 
 
@@ -655,10 +656,10 @@ def _move(appointment, new_start, practitioner, now, rules, actor_label):
     audit.record("appointment.reschedule", object_type="appointment", object_id=appointment.id,
                  details={"before": before, "after": audit.appointment_snapshot(appointment)},
                  actor_label=actor_label)
-    waitlist.time_freed(None, before["practitioner_id"],
-                        datetime.fromisoformat(before["starts_at"]),
-                        datetime.fromisoformat(before["ends_at"]), now=now, what="a move")
-    messages.queue_moved(appointment)  # a course session's move: a course change notice
+    events.publish("time_freed", practitioner_id=before["practitioner_id"],
+                   starts_at=datetime.fromisoformat(before["starts_at"]),
+                   ends_at=datetime.fromisoformat(before["ends_at"]), now=now, what="a move")
+    events.publish("moved", appointment_id=appointment.id)  # a session's: a course notice
     db.session.commit()
 
 
@@ -682,21 +683,13 @@ def reschedule_by_patient(appointment_id, new_start, *, now=None):
 def reschedule_by_staff(appointment_id, new_start, *, practitioner_id=None, now=None):
     """Reception moves a booked appointment, to another practitioner too if they offer it.
 
-    A session of a course moves through the course service, which keeps the course's order and
-    practitioner."""
+    A session of a course moves through the course service (courses.services.move_session,
+    which keeps the course's order and practitioner): the desk's `desk.reschedule` chooses."""
     now = now or utcnow()
-    course_id = db.session.execute(
-        select(Appointment.course_id).where(Appointment.id == appointment_id)).scalar()
-    if course_id is not None:
-        from ..courses import services as courses  # courses are built on this module
-
-        current = db.session.get(Appointment, appointment_id)
-        if practitioner_id not in (None, current.practitioner_id):
-            message = _("A course keeps one practitioner; move the whole course instead.")
-            raise SlotNotBookable(message, fields={"start": message})
-        return courses.move_session(appointment_id, new_start, by_staff=True, now=now)
     try:
         appointment = _locked(appointment_id)
+        if appointment.course_id is not None:
+            raise NotActive(_("This session belongs to a course: change it on the course page."))
         if appointment.status != AppointmentStatus.BOOKED.value:
             raise NotActive(_("Only a booked appointment can be moved."))
         practitioner = appointment.practitioner

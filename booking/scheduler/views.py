@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from ..courses import services as courses
 from ..extensions import limiter
 from ..localized import practitioner_label
-from ..security import booking_limit, private_link_limit
+from ..security import booking_limit
 from ..timeutil import to_local
 from . import services
 from .forms import (
@@ -280,17 +280,6 @@ def _render_manage(appointment, token, *, new=False, message=None, cancel_form=N
     ), status
 
 
-@bp.route("/manage/<token>")
-@private_page
-@limiter.limit(private_link_limit)
-def manage(token):
-    appointment = _appointment_or_404(token)
-    if appointment.course_id is not None:
-        return course_views.render_course_manage(appointment, token,
-                                                 new=request.args.get("new") == "1")
-    return _render_manage(appointment, token, new=request.args.get("new") == "1")
-
-
 @bp.route("/manage/<token>/cancel", methods=["POST"])
 @private_page
 def cancel(token):
@@ -348,5 +337,3 @@ def _render_reschedule(appointment, token, form, week, *, message=None, status=2
         selected=form.start.data,
     ), status
 
-
-from . import course_views  # noqa: E402  (its routes go on bp; it imports from here)

@@ -1,9 +1,10 @@
 """The waitlist: patients waiting for a time that suits, offered freed times by email.
 
-The two hooks below are what the code that frees time calls (booking.scheduler.services
-`_cancel` and `_move`, booking.clinic_admin `delete_closure`), inside its own transaction. They
-import the services lazily (the services are built on the booking services), and they never
-break the caller: a failure is rolled back to a savepoint and logged with ids only.
+The two hooks below answer the events `time_freed` and `closure_removed` (subscribers.py), which
+the code that frees time publishes (booking.scheduler.services `_cancel` and `_move`, the course
+services, booking.clinic_admin `delete_closure`) inside its own transaction. They import the
+services lazily (the services are built on the booking services), and they never break the
+caller: a failure is rolled back to a savepoint and logged with ids only.
 """
 import logging
 
@@ -34,12 +35,11 @@ def time_freed(service_id, practitioner_id, start, end, *, now=None, what="a cha
         service_id, practitioner_id, start, end, now=now))
 
 
-def closure_removed(closure, *, now=None):
+def closure_removed(practitioner_id, starts_at, ends_at, rrule, repeat_until, *, now=None):
     """A closure is being deleted: offer its occurrences up to the booking horizon, for its
-    practitioner or, clinic-wide, for every active practitioner."""
+    practitioner or, clinic-wide (practitioner_id None), for every active practitioner."""
     from . import services
 
-    values = (closure.practitioner_id, closure.starts_at, closure.ends_at, closure.rrule,
-              closure.repeat_until)
-    return _safely("a closure removed", closure.practitioner_id,
+    values = (practitioner_id, starts_at, ends_at, rrule, repeat_until)
+    return _safely("a closure removed", practitioner_id,
                    lambda: services.offer_after_closure(*values, now=now))
