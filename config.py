@@ -191,6 +191,11 @@ class TestingConfig(Config):
     # Never mail from tests by accident: the email tests start their own SMTP server.
     MAIL_SERVER = None
     MAIL_CONSOLE = True
+    # "__Host-": browsers keep it only when Secure, with Path=/ and no Domain, so no other host
+    # (a subdomain, a plain-http page) can set or overwrite the session cookie.
+    SESSION_COOKIE_NAME = "__Host-expio_session"
+    SESSION_COOKIE_PATH = "/"
+    SESSION_COOKIE_DOMAIN = None
     # Most tests assert the English text; tests/test_i18n.py checks the Ukrainian pages.
     BABEL_DEFAULT_LOCALE = "en"
 

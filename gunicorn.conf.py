@@ -112,9 +112,25 @@ def install_access_log_redaction():
     logger.filters.insert(0, ours[0] if ours else RedactAccessLog())
 
 
+def export_worker_processes(count):
+    """Tell the app how many workers serve requests (config.WORKER_PROCESSES): with more than
+    one, production refuses to count rate limits in memory:// (each worker would count alone)."""
+    os.environ["EXPIO_WORKER_PROCESSES"] = str(count)
+
+
+export_worker_processes(workers)  # this file's value; on_starting has the command line's
+
+
 def on_starting(server):
-    # In the master, before any worker is forked: every worker inherits the filter.
+    # In the master, before any worker is forked: every worker inherits the filter and the
+    # number of workers (from this file, WEB_CONCURRENCY or --workers).
     install_access_log_redaction()
+    export_worker_processes(server.cfg.workers)
+
+
+def nworkers_changed(server, new_value, old_value):
+    # TTIN/TTOU: workers forked from now on check the new number.
+    export_worker_processes(new_value)
 
 
 def on_reload(server):

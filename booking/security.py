@@ -2,6 +2,7 @@
 malformed input refused before the database, tokens kept out of logs, production settings
 checked at start-up, and request rate limits."""
 import logging
+import os
 import re
 
 from flask import abort, current_app, request
@@ -82,6 +83,17 @@ def check_production_settings(config):
         problems.append("SESSION_COOKIE_HTTPONLY must be on.")
     if config.get("SESSION_COOKIE_SAMESITE") not in ("Lax", "Strict"):
         problems.append("SESSION_COOKIE_SAMESITE must be Lax or Strict.")
+    if not str(config.get("SESSION_COOKIE_NAME", "")).startswith("__Host-") or \
+            config.get("SESSION_COOKIE_DOMAIN") or \
+            config.get("SESSION_COOKIE_PATH") not in ("/", None):
+        problems.append("SESSION_COOKIE_NAME must start with __Host- (with Path=/ and no "
+                        "SESSION_COOKIE_DOMAIN), so no other host can set the session cookie.")
+    if str(config.get("RATELIMIT_STORAGE_URI", "")).startswith("memory://") and \
+            int(config.get("WORKER_PROCESSES") or 1) > 1:
+        problems.append(f"RATELIMIT_STORAGE_URI is memory:// but {config['WORKER_PROCESSES']} "
+                        "worker processes serve requests: each would count the limits alone. "
+                        "Use a shared store (RATELIMIT_STORAGE_URI=redis://...) or one worker "
+                        "(WEB_CONCURRENCY=1).")
     if not str(config.get("CANONICAL_URL", "")).startswith("https://") or \
             "127.0.0.1" in str(config.get("CANONICAL_URL")):
         problems.append("CANONICAL_URL must be the clinic's public https:// address (links in "
@@ -106,6 +118,10 @@ def install(app, limiter):
     token_filter = RedactTokensFilter()
     for name in ("werkzeug", "gunicorn.access"):
         logging.getLogger(name).addFilter(token_filter)
+    # How many worker processes serve requests: gunicorn.conf.py exports it to its workers
+    # (read here, when the app is made in the worker, not when config.py was first imported).
+    app.config.setdefault("WORKER_PROCESSES",
+                          int(os.environ.get("EXPIO_WORKER_PROCESSES") or 1))
     if app.config.get("ENV_NAME") == "production":
         check_production_settings(app.config)
     # Rate limits (Flask-Limiter; storage RATELIMIT_STORAGE_URI: memory:// for one process,
