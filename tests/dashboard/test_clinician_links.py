@@ -133,10 +133,17 @@ def test_the_list_shows_the_course_day_and_that_it_awaits_a_review(clinician, wo
     assert "Awaiting a clinician's review" in text
 
 
-def test_each_list_row_links_to_the_intake_session_record_course_and_pain(clinician, world):
+def test_each_list_row_links_to_the_intake_session_record_course_and_pain(app, clinician, world,
+                                                                         staff_client):
     links = links_of(clinician.get("/staff/clinician"))
     first, second, third = world["sessions"]
     assert f"/staff/intakes/{first}" in links["Intake review"]
+    assert "Session record" not in links  # none of the sessions has started yet
+
+    # Thursday 10:30: the three sessions (Tue, Wed, Thu 10:00) have started.
+    app.config["FROZEN_NOW"] = at(date(2026, 12, 10), 10).replace(minute=30)
+    later = staff_client("clinician", email="later@example.com", practitioner=world["doctor"])
+    links = links_of(later.get(f"/staff/clinician?from={TUESDAY.isoformat()}"))
     assert {f"/staff/sessions/{s}" for s in world["sessions"]} <= set(links["Session record"])
     assert links["Course page"] == [f"/staff/courses/{world['course_id']}"] * 3
     assert f"/staff/patients/{world['patient_id']}/pain" in links["Pain over time"]
@@ -150,7 +157,7 @@ def test_a_plain_appointment_has_no_session_record_or_course_link(clinician, wor
                                  practitioner_id=world["doctor"].id)
     links = links_of(clinician.get("/staff/clinician"))
     assert f"/staff/intakes/{plain.id}" in links["Intake review"]
-    assert f"/staff/sessions/{plain.id}" not in links["Session record"]
+    assert f"/staff/sessions/{plain.id}" not in links.get("Session record", [])
     assert f"/staff/patients/{plain.patient_id}/pain" in links["Pain over time"]
     assert len(links["Course page"]) == 3  # the course's sessions only
 
