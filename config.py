@@ -64,6 +64,11 @@ class Config:
     ARRIVAL_WINDOW_MINUTES = _int("ARRIVAL_WINDOW_MINUTES", 60)
     # The API refuses slot ranges longer than this (both dates inclusive).
     MAX_SLOT_RANGE_DAYS = 62
+    # Idempotency-Key on the API's POSTs (booking/idempotency.py): the first answer is given
+    # again for this many hours; a request in progress holds its key this many seconds at most
+    # (longer than gunicorn lets a request run, GUNICORN_TIMEOUT).
+    IDEMPOTENCY_HOURS = 24
+    IDEMPOTENCY_LEASE_SECONDS = _int("IDEMPOTENCY_LEASE_SECONDS", 60)
     # Bump when the consent text changes; each patient's consent stores the version they saw.
     CONSENT_VERSION = os.environ.get("CONSENT_VERSION", "2026-11-v1")
 

@@ -1,7 +1,9 @@
 """Database plumbing the services rely on: UTC timestamps and write transactions taken up front."""
 import functools
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
+from flask import current_app
 from sqlalchemy import DateTime, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeDecorator
@@ -53,6 +55,26 @@ def begin_write():
 
 
 CONNECT_TIMEOUT_SECONDS = 5
+BRIEF_LOCK_WAIT_MS = 500
+
+
+@contextmanager
+def brief_lock_wait(wait_ms=BRIEF_LOCK_WAIT_MS):
+    """Within the block, the session's statements wait at most `wait_ms` for another's lock
+    (for clean-up after a failure that a busy database may have caused: not another full wait).
+    Commit or roll back after the block."""
+    connection = db.session.connection()
+    dialect = connection.dialect.name
+    if dialect == "sqlite":
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={int(wait_ms)}")
+    elif dialect == "postgresql":
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = {int(wait_ms)}")
+    try:
+        yield
+    finally:
+        if dialect == "sqlite":
+            usual = current_app.config["DATABASE_LOCK_WAIT_MS"]
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={int(usual)}")
 
 
 def install_lock_wait(engine, wait_ms):

@@ -27,10 +27,11 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, false, func, or_, select
 
-from . import audit
+from . import audit, idempotency
 from .database import begin_write
 from .extensions import db
 from .models import (
+    IdempotencyKey,
     AcuteMedicationUse,
     AdverseEvent,
     Appointment,
@@ -656,7 +657,7 @@ def _erase(patient):
 
 PURGE_KINDS = (
     "outbox_sent", "outbox_failed", "waitlist_entries", "waitlist_offers", "sign_in_throttle",
-    "unfinished_intakes", "patients_anonymised",
+    "unfinished_intakes", "patients_anonymised", "idempotency_keys",
 )
 
 
@@ -730,6 +731,8 @@ def _plan(now, periods):
     cutoff = _cutoff(now, periods["cancelled_unconfirmed_patient_days"])
     if cutoff is not None:
         ids["patients_anonymised"] = _never_came(cutoff)
+    # The API's idempotency keys live IDEMPOTENCY_HOURS (24), whatever the retention settings.
+    ids["idempotency_keys"] = _ids(idempotency.expired(now))
     return PurgePlan(ids)
 
 
@@ -784,6 +787,7 @@ def purge(*, dry_run=False, now=None):
             db.session.execute(delete(SignInThrottle).where(SignInThrottle.email.in_(part))
                                .execution_options(synchronize_session=False))
         _delete_intakes(ids["unfinished_intakes"])
+        _delete_ids(IdempotencyKey, ids["idempotency_keys"])
         for patient_id in ids["patients_anonymised"]:
             _erase(db.session.get(Patient, patient_id))
         audit.record("privacy.purge", details={"counts": counts, "retention_days": periods},

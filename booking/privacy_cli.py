@@ -24,6 +24,8 @@ Removes, in one transaction:
                        cancelled, no session record), anonymised like an
                        erasure cancelled_unconfirmed_patient_days after their
                        last booking activity
+  idempotency_keys     the JSON API's Idempotency-Keys older than
+                       IDEMPOTENCY_HOURS (24), with the answers kept for them
 
 \b
 Never touched: the audit log (append-only), and the medical records of

@@ -4,6 +4,7 @@ from .attention import AttentionItem, AttentionOutcome
 from .calendar import Closure, WorkingHours
 from .course import Course, CourseStatus
 from .follow_up import FollowUpRequest
+from .idempotency import IdempotencyKey
 from .intake import (
     AcuteMedicationUse,
     Intake,
@@ -53,6 +54,7 @@ __all__ = [
     "WaitlistEntry",
     "WaitlistOffer",
     "FollowUpRequest",
+    "IdempotencyKey",
     "JobLock",
     "InfusionRate",
     "InfusionSession",

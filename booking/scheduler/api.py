@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from .. import idempotency
 from ..errors import json_error
 from ..extensions import limiter
 from ..jsonbody import MAX_DEPTH, MalformedBody, NotAnObject, read_object
@@ -47,6 +48,53 @@ def read_json_body():
             "deep, with no NUL characters or unpaired surrogates in its strings.",
             depth=MAX_DEPTH))
     return None
+
+
+@bp.before_request
+def replay_or_claim():
+    """`Idempotency-Key` on a POST (booking/idempotency.py): the first answer again, 422 for the
+    key with another request, 409 while the first is in progress; else this request claims it."""
+    key = request.headers.get("Idempotency-Key")
+    if request.method != "POST" or key is None:
+        return None
+    if not idempotency.valid_key(key):
+        message = _("The Idempotency-Key must be 1 to 255 visible ASCII characters, without "
+                    "spaces (a random UUID, for example).")
+        return json_error(400, "bad_request", message, {"Idempotency-Key": message})
+    outcome = idempotency.begin(key, request.method, request.path, g.json_body)
+    if isinstance(outcome, idempotency.Claimed):
+        g.idempotency_claim = outcome
+        return None
+    if isinstance(outcome, idempotency.Replay):
+        response = current_app.response_class(outcome.body, status=outcome.status,
+                                              mimetype="application/json")
+        response.headers["Idempotent-Replayed"] = "true"
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    if isinstance(outcome, idempotency.InProgress):
+        response = json_error(409, "in_progress", _(
+            "A request with this Idempotency-Key is still being processed. Please try again "
+            "in a moment."))[0]
+        response.status_code = 409
+        response.headers["Retry-After"] = str(outcome.retry_after)
+        return response
+    message = _("This Idempotency-Key was used with another request in the last %(hours)d "
+                "hours. Use a new key for a new request.",
+                hours=current_app.config["IDEMPOTENCY_HOURS"])
+    return json_error(422, "key_reused", message, {"Idempotency-Key": message})
+
+
+@bp.after_request
+def keep_the_answer(response):
+    """The claimed request's answer is kept for a retry; after a 5xx it did nothing, so the
+    claim is dropped (a retry runs it)."""
+    claim = g.pop("idempotency_claim", None)
+    if claim is not None:
+        if response.status_code >= 500:
+            idempotency.abandon(claim)
+        else:
+            idempotency.finish(claim, response.status_code, response.get_data())
+    return response
 
 
 @bp.errorhandler(BadParameter)

@@ -7,6 +7,7 @@ ignore extra properties (so they allow them). tests/scheduler/test_api.py checks
 of the API blueprint is described here; tests/api/test_schemathesis.py runs Schemathesis against
 this document (examples included) and fails on a server error or a response that breaks it.
 """
+import copy
 from datetime import date
 
 # The days the API accepts in /slots' 'from' and 'to' and in a booking's 'start' (api.py
@@ -31,7 +32,8 @@ ID = {"type": "integer", "minimum": 1}
 DATE_TIME = {"type": "string", "format": "date-time", "example": EXAMPLE_START,
              "description": "ISO 8601 in the clinic's zone, with its UTC offset."}
 ERROR_CODES = ["bad_request", "invalid", "not_found", "slot_taken", "too_large", "throttled",
-               "method_not_allowed", "server_error", *RULE_CODES]
+               "method_not_allowed", "server_error", "unavailable", "in_progress", "key_reused",
+               *RULE_CODES]
 
 RATE_LIMIT_HEADERS = {
     "X-RateLimit-Limit": {
@@ -217,6 +219,75 @@ def _booking_example(**changes):
             "consent": True, "language": "uk", **changes}
 
 
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "description": "A random value (a UUID) that makes a retry safe: the same key with the same "
+                   "body within 24 hours gets the first answer again (marked "
+                   "`Idempotent-Replayed: true`) without the work being done twice; with "
+                   "another body, 422 `key_reused`; while the first request runs, 409 "
+                   "`in_progress` with `Retry-After` (it does not wait).",
+    "schema": {"type": "string", "pattern": "^[!-~]{1,255}$"},
+    "example": "2f1c7b9e-4a53-4d0e-9b8f-1c2d3e4f5a6b"}
+REPLAYED = {"Idempotent-Replayed": {
+    "description": "`true` when this is the first answer to this Idempotency-Key, given again.",
+    "schema": {"type": "string", "enum": ["true"]}}}
+UNAVAILABLE = _error(
+    "The database is busy or unreachable for a moment; nothing was done. Try again after "
+    "`Retry-After` seconds (with the same Idempotency-Key, for a POST).", ["unavailable"],
+    example={"error": "unavailable", "message": "The booking system is busy for a moment. "
+             "Nothing was saved; please try again in a few seconds."},
+    headers={"Retry-After": {"description": "Seconds to wait before trying again.",
+                             "required": True, "schema": {"type": "integer", "minimum": 0}}})
+
+
+def _add_error(responses, status, description, code, field=None, headers=None):
+    """Let an operation's error response `status` also carry `code` (and `field` in `fields`)."""
+    response = responses.get(status)
+    if response is None:
+        responses[status] = _error(description, [code], fields=[field] if field else (),
+                                   headers=headers)
+        return
+    schema = response["content"]["application/json"]["schema"]
+    schema["properties"]["error"]["enum"].append(code)
+    response["description"] += " " + description
+    if field:
+        fields = schema["properties"].setdefault("fields", {
+            "type": "object", "description": "Which field or parameter is wrong, and why.",
+            "properties": {}, "additionalProperties": False, "minProperties": 1})
+        fields["properties"][field] = TEXT
+    for name, header in (headers or {}).items():
+        response["headers"][name] = {**header, "required": False}
+
+
+def _idempotent(operation):
+    """Idempotency-Key on a POST: its parameter, its answers and the replay header."""
+    operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
+    responses = operation["responses"]
+    for status, response in responses.items():
+        if status < "500" and status != "429":
+            response["headers"] = {**response.get("headers", {}), **REPLAYED}
+    retry_after = {"Retry-After": {"description": "Seconds to wait (with `in_progress`).",
+                                   "schema": {"type": "integer", "minimum": 0}}}
+    _add_error(responses, "400", "Or the Idempotency-Key is not 1 to 255 visible ASCII "
+               "characters.", "bad_request", "Idempotency-Key")
+    _add_error(responses, "409", "Or (`in_progress`) a request with this Idempotency-Key is "
+               "still running.", "in_progress", headers=retry_after)
+    _add_error(responses, "422", "Or (`key_reused`) this Idempotency-Key came with another "
+               "request in the last 24 hours.", "key_reused", "Idempotency-Key")
+
+
+def _finish(document):
+    """What every operation shares: 503 when the database is away, Idempotency-Key on POSTs.
+    On a copy: the building blocks above are shared between operations."""
+    document = copy.deepcopy(document)
+    for item in document["paths"].values():
+        for method, operation in item.items():
+            operation["responses"]["503"] = UNAVAILABLE
+            if method == "post":
+                _idempotent(operation)
+    return document
+
+
 def openapi_document():
     slot = {"type": "object", "required": ["start", "end", "practitioner_id"],
             "additionalProperties": False,
@@ -244,7 +315,7 @@ def openapi_document():
     id_param = {"type": "integer"}
     date_param = {"type": "string", "format": "date"}
     date_note = f" Between {EARLIEST_DAY} and {LATEST_DAY}, else 422."
-    return {
+    return _finish({
         "openapi": "3.0.3",
         "info": {
             "title": "Expio booking API",
@@ -451,4 +522,4 @@ def openapi_document():
             "BookingRequest": _booking_request_schema(EARLIEST_DAY, LATEST_DAY),
             "Booking": _booking_schema(),
         }},
-    }
+    })
