@@ -67,6 +67,7 @@ def create_app(config_class=None):
     from .auth.views import bp as auth_bp
     from .dashboard import bp as dashboard_bp
     from .scheduler.api import bp as api_bp
+    from .scheduler import api_courses, api_manage, api_waitlist  # noqa: F401  (routes on api_bp)
     from .scheduler.views import bp as scheduler_bp
     from .scheduler import course_views  # noqa: F401  (its routes go on scheduler_bp)
     from . import security

@@ -261,6 +261,31 @@ def remaining_sessions(course, now=None):
             if a.status == AppointmentStatus.BOOKED.value and a.starts_at > now]
 
 
+def open_for_changes(course, now=None):
+    """Can the patient still change (cancel, move) the course online? Until the cut-off before
+    its next session still to come, as long as it is active."""
+    if course.status in (CourseStatus.CANCELLED.value, CourseStatus.DECLINED.value):
+        return False
+    rest = remaining_sessions(course, now)
+    return bool(rest) and booking.manage_window_open(rest[0], now)
+
+
+def move_starts(course, first_day, last_day, now=None):
+    """Starts between two local dates where the course's remaining sessions fit with its
+    practitioner: looking through its own sessions (moving by a day may reuse their times),
+    after the sessions already held, and not the current start."""
+    rest = remaining_sessions(course, now)
+    found = find_course_starts(course.service, len(rest), first_day, last_day,
+                               course.practitioner, now=now, exclude_course_id=course.id)
+    held = [a for a in course.appointments
+            if a.status != AppointmentStatus.CANCELLED.value and a not in rest]
+    tz = clinic_tz()
+    after = max((a.starts_at.astimezone(tz).date() for a in held), default=None)
+    current = rest[0].starts_at if rest else None
+    return [s for s in found if s.start != current
+            and (after is None or s.start.astimezone(tz).date() > after)]
+
+
 def _locked_course(course_id):
     begin_write()
     course = db.session.execute(

@@ -2,12 +2,19 @@
 
 Same services as the HTML pages, so the same rules. Errors are JSON:
 {"error": "<code>", "message": "...", "fields": {...}}; bad parameters get 400/422 naming the
-parameter, unknown ids 404, a taken slot 409.
+parameter, unknown ids 404, a taken slot 409. Messages are in the request's language: the
+body's "language" (en, uk), else ?lang= or Accept-Language.
+
+This module: the blueprint, what every request shares (the JSON body, Idempotency-Key,
+parameters, errors), and the single-appointment calls. The others put their routes on the same
+blueprint: api_manage.py (a booking by its private token), api_courses.py (courses),
+api_waitlist.py (the waitlist).
 """
+import functools
 from datetime import date, datetime
 
 from flask import Blueprint, current_app, g, jsonify, request
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 
 from .. import idempotency
@@ -23,12 +30,6 @@ from .openapi import EARLIEST_DAY, LATEST_DAY, openapi_document
 
 bp = Blueprint("api", __name__)
 limit_blueprint(limiter, bp, "RATELIMIT_API")
-
-
-class BadParameter(Exception):
-    def __init__(self, status, name, message):
-        super().__init__(message)
-        self.status, self.name, self.message = status, name, message
 
 
 @bp.before_request
@@ -97,133 +98,136 @@ def keep_the_answer(response):
     return response
 
 
-@bp.errorhandler(BadParameter)
-def bad_parameter(error):
-    code = "bad_request" if error.status == 400 else "invalid"
-    return json_error(error.status, code, error.message, {error.name: error.message})
+class ApiError(Exception):
+    """An answer in the JSON error shape; the message is text already (in the request's
+    language: it is made where the error is raised)."""
+
+    def __init__(self, status, code, message, fields=None):
+        super().__init__(str(message))
+        self.status, self.code, self.message = status, code, str(message)
+        self.fields = {name: str(text) for name, text in (fields or {}).items()} or None
 
 
-def _int_arg(name, required=True):
+def bad_parameter(status, name, message):
+    """A query parameter (or a header) is missing or wrong: `fields` names it."""
+    return ApiError(status, "bad_request" if status == 400 else "invalid", message,
+                    {name: message})
+
+
+@bp.errorhandler(ApiError)
+def api_error(error):
+    return json_error(error.status, error.code, error.message, error.fields)
+
+
+def in_request_language(view):
+    """Run a POST view in the body's "language" when it is one we write in, so its messages
+    (and the services' refusals) come in that language; else the request's (Accept-Language).
+    Domain errors become ApiErrors here, inside that language."""
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        asked = g.json_body.get("language") if request.method == "POST" else None
+        if asked in current_app.config["LANGUAGES"]:
+            with force_locale(asked):
+                return _answering_refusals(view, *args, **kwargs)
+        return _answering_refusals(view, *args, **kwargs)
+    return wrapped
+
+
+def _answering_refusals(view, *args, **kwargs):
+    try:
+        return view(*args, **kwargs)
+    except services.BookingError as refused:  # SlotTaken, SlotNotBookable, too late ...
+        raise ApiError(refused.status, refused.code, refused.message, refused.fields) from None
+    except InvalidDetails as invalid:
+        raise invalid_details(invalid) from None
+    except LookupError as missing:  # an unknown service, practitioner ... id
+        raise not_found(missing) from None
+
+
+def language_of(body):
+    """The patient's language: the body's "language" when it is one we write in, else the
+    request's (Accept-Language, Russian read as Ukrainian), else the default, Ukrainian."""
+    asked = body.get("language")
+    return asked if asked in current_app.config["LANGUAGES"] else str(get_locale())
+
+
+# --- Query parameters -----------------------------------------------------------------------------
+
+def int_arg(name, required=True):
     raw = request.args.get(name)
     if raw is None or raw == "":
         if required:
-            raise BadParameter(400, name, f"The query parameter '{name}' is required.")
+            raise bad_parameter(400, name, _("The query parameter '%(name)s' is required.",
+                                             name=name))
         return None
     try:
         value = int(raw)
     except ValueError:
-        raise BadParameter(400, name, f"The query parameter '{name}' must be a whole number.")
+        raise bad_parameter(400, name, _("The query parameter '%(name)s' must be a whole "
+                                         "number.", name=name)) from None
     if value < 1 or value > 2**31:
-        raise BadParameter(404, name, f"No such {name}.")
+        raise bad_parameter(404, name, _("No %(name)s has this id.", name=name))
     return value
 
 
-def _date_arg(name):
+def date_arg(name):
     raw = request.args.get(name)
     if not raw:
-        raise BadParameter(400, name, f"The query parameter '{name}' is required (YYYY-MM-DD).")
+        raise bad_parameter(400, name, _("The query parameter '%(name)s' is required "
+                                         "(YYYY-MM-DD).", name=name))
     try:
         value = date.fromisoformat(raw)
     except ValueError:
-        raise BadParameter(400, name, f"The query parameter '{name}' must be a date, YYYY-MM-DD.")
+        raise bad_parameter(400, name, _("The query parameter '%(name)s' must be a date, "
+                                         "YYYY-MM-DD.", name=name)) from None
     # No slot is that far away, and the calendar arithmetic around year 1 or 9999 overflows.
     if not EARLIEST_DAY <= value <= LATEST_DAY:
-        raise BadParameter(422, name, f"'{name}' must be between {EARLIEST_DAY} and {LATEST_DAY}.")
+        raise bad_parameter(422, name, _("'%(name)s' must be between %(first)s and %(last)s.",
+                                         name=name, first=EARLIEST_DAY.isoformat(),
+                                         last=LATEST_DAY.isoformat()))
     return value
 
 
-def _service_or_404(service_id):
-    service = services.get_bookable_service(service_id)
+def day_range():
+    """?from=&to= (local dates, both included): in order, at most MAX_SLOT_RANGE_DAYS, and
+    not starting past the booking horizon (422 naming the last bookable day)."""
+    first_day, last_day = date_arg("from"), date_arg("to")
+    if last_day < first_day:
+        raise bad_parameter(422, "to", _("'to' must not be before 'from'."))
+    longest = current_app.config["MAX_SLOT_RANGE_DAYS"]
+    if (last_day - first_day).days + 1 > longest:
+        raise bad_parameter(422, "to", _("The range may cover at most %(days)d days.",
+                                         days=longest))
+    last_bookable = services.last_bookable_day()
+    if first_day > last_bookable:
+        message = _("Online booking reaches up to %(date)s.", date=last_bookable.isoformat())
+        raise ApiError(422, "beyond_horizon", message, {"from": message})
+    return first_day, last_day
+
+
+def service_or_404(service):
     if service is None:
-        raise BadParameter(404, "service", "No such service can be booked online.")
+        raise bad_parameter(404, "service", _("No such service can be booked online."))
     return service
 
 
-def _practitioner_or_404(service, practitioner_id):
+def practitioner_or_404(service, practitioner_id):
     for practitioner in services.practitioners_for(service):
         if practitioner.id == practitioner_id:
             return practitioner
-    raise BadParameter(404, "practitioner", "No such practitioner offers this service.")
+    raise bad_parameter(404, "practitioner", _("No such practitioner offers this service."))
 
 
-def _iso(instant):
-    """ISO 8601 in the clinic's zone, with its offset: 2026-12-01T10:00:00+02:00."""
-    return instant.astimezone(clinic_tz()).isoformat()
+# --- Bodies ---------------------------------------------------------------------------------------
+
+PATIENT_FIELDS = ("full_name", "email", "phone", "date_of_birth")
 
 
-def _service_json(service):
-    return {
-        "id": service.id,
-        # Both wordings: a client shows name_uk on Ukrainian pages when it is not empty.
-        "name": service.name,
-        "name_uk": service.name_uk,
-        "description": service.description,
-        "description_uk": service.description_uk,
-        "duration_minutes": service.duration_minutes,
-        "grid_minutes": service.grid_minutes,
-        "buffer_minutes": service.buffer_minutes,
-        "practitioner_ids": [p.id for p in services.practitioners_for(service)],
-    }
+def whole_number(value):
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _practitioner_json(practitioner):
-    return {"id": practitioner.id, "name": practitioner.full_name,
-            "name_uk": practitioner.full_name_uk, "title": practitioner.title,
-            "title_uk": practitioner.title_uk}
-
-
-@bp.get("/openapi.json")
-def openapi():
-    return jsonify(openapi_document())
-
-
-@bp.get("/services")
-def list_services():
-    # Courses book several sessions at once; the API books single appointments.
-    return jsonify({"services": [_service_json(s) for s in services.bookable_services()
-                                 if not s.is_course]})
-
-
-@bp.get("/practitioners")
-def list_practitioners():
-    service_id = _int_arg("service", required=False)
-    if service_id is None:
-        seen = {}
-        for service in services.bookable_services():
-            if service.is_course:
-                continue
-            for practitioner in services.practitioners_for(service):
-                seen.setdefault(practitioner.id, practitioner)
-        practitioners = [seen[pid] for pid in sorted(seen)]
-    else:
-        practitioners = services.practitioners_for(_service_or_404(service_id))
-    return jsonify({"practitioners": [_practitioner_json(p) for p in practitioners]})
-
-
-@bp.get("/slots")
-def list_slots():
-    service = _service_or_404(_int_arg("service"))
-    first_day, last_day = _date_arg("from"), _date_arg("to")
-    if last_day < first_day:
-        raise BadParameter(422, "to", "'to' must not be before 'from'.")
-    longest = current_app.config["MAX_SLOT_RANGE_DAYS"]
-    if (last_day - first_day).days + 1 > longest:
-        raise BadParameter(422, "to", f"The range may cover at most {longest} days.")
-    practitioner_id = _int_arg("practitioner", required=False)
-    practitioner = _practitioner_or_404(service, practitioner_id) if practitioner_id else None
-    slots = services.find_slots(service, first_day, last_day, practitioner)
-    return jsonify({
-        "timezone": current_app.config["CLINIC_TZ"],
-        "slots": [
-            # The engine already gives each slot in the clinic's zone: no second conversion.
-            {"start": s.start.isoformat(), "end": s.end.isoformat(),
-             "practitioner_id": s.practitioner_id}
-            for s in slots
-        ],
-    })
-
-
-def _parse_start(raw):
+def parse_start(raw):
     if not isinstance(raw, str):
         return None
     try:
@@ -236,63 +240,160 @@ def _parse_start(raw):
     return value if EARLIEST_DAY <= value.date() <= LATEST_DAY else None
 
 
-def _language(asked):
-    """The patient's language: the body's "language" when it is one we write in, else the
-    request's (Accept-Language, Russian read as Ukrainian), else the default, Ukrainian."""
-    return asked if asked in current_app.config["LANGUAGES"] else str(get_locale())
+def start_message():
+    return _("An ISO 8601 date and time with its UTC offset, e.g. 2026-12-01T10:00:00+02:00.")
 
 
-@bp.post("/bookings")
-@limiter.limit(booking_limit)
-def create_booking():
-    body = g.json_body
+def check_booking_body(body, fields=None, *, with_start=True):
+    """The fields the booking doors (a slot, a course, the waitlist) share: service_id,
+    practitioner_id, patient, and (with_start) start. Raises 422 naming every wrong field,
+    those in `fields` too; returns (patient mapping, start)."""
+    fields = fields if fields is not None else {}
+    start = parse_start(body.get("start")) if with_start else None
+    if with_start and start is None:
+        fields["start"] = start_message()
     patient = body.get("patient")
     if not isinstance(patient, dict):
-        return json_error(422, "invalid", "The booking has errors.",
-                          {"patient": "An object with full_name, email, phone, date_of_birth."})
-    fields = {}
-    service_id = body.get("service_id")
-    if not isinstance(service_id, int) or isinstance(service_id, bool):
-        fields["service_id"] = "A whole number: the id of a service."
+        raise ApiError(422, "invalid", _("The request has errors."), {
+            **fields, "patient": _("An object with full_name, email, phone, date_of_birth.")})
+    if not whole_number(body.get("service_id")):
+        fields["service_id"] = _("A whole number: the id of a service.")
     practitioner_id = body.get("practitioner_id")
-    if practitioner_id is not None and (
-            not isinstance(practitioner_id, int) or isinstance(practitioner_id, bool)):
-        fields["practitioner_id"] = "A whole number, or leave it out for any practitioner."
-    start = _parse_start(body.get("start"))
-    if start is None:
-        fields["start"] = "An ISO 8601 date and time with its UTC offset, e.g. 2026-12-01T10:00:00+02:00."
-    for name in ("full_name", "email", "phone", "date_of_birth"):
+    if practitioner_id is not None and not whole_number(practitioner_id):
+        fields["practitioner_id"] = _("A whole number, or leave it out for any practitioner.")
+    for name in PATIENT_FIELDS:
         if not isinstance(patient.get(name), str):
-            fields[f"patient.{name}"] = "Required, as text."
+            fields[f"patient.{name}"] = _("Required, as text.")
     if fields:
-        return json_error(422, "invalid", "The booking has errors.", fields)
-    if not 1 <= service_id <= 2**31:  # no such id, and too large a number for the database
-        return json_error(404, "not_found", "No such service can be booked online.")
+        raise ApiError(422, "invalid", _("The request has errors."), fields)
+    if not 1 <= body["service_id"] <= 2**31:  # no such id, and too large for the database
+        raise ApiError(404, "not_found", _("No such service can be booked online."))
+    return patient, start
 
-    try:
-        appointment, token = services.book(
-            service_id=service_id, practitioner_id=practitioner_id, start=start,
-            patient=patient, consent=body.get("consent"), source="api",
-            language=_language(body.get("language")),
-        )
-    except LookupError as missing:
-        return json_error(404, "not_found", f"No such {missing.args[0]} can be booked online.")
-    except InvalidDetails as invalid:
-        fields = {(k if k in ("consent", "start") else f"patient.{k}"): v
-                  for k, v in invalid.fields.items()}
-        return json_error(422, "invalid", "The booking has errors.", fields)
-    except services.BookingError as refused:
-        return json_error(refused.status, refused.code, refused.message, refused.fields or None)
 
-    response = jsonify({
-        "reference": appointment.reference,
-        # On the clinic's canonical address, never the Host header a client chose.
-        "manage_url": canonical_url("scheduler.manage", token=token),
-        "start": _iso(appointment.starts_at),
-        "end": _iso(appointment.ends_at),
-        "practitioner_id": appointment.practitioner_id,
-    })
-    response.status_code = 201
+def invalid_details(error, own=("consent", "start", "sessions")):
+    """InvalidDetails as 422: patient fields named patient.<name>."""
+    return ApiError(422, "invalid", _("The request has errors."), {
+        (name if name in own else f"patient.{name}"): message
+        for name, message in error.fields.items()})
+
+
+def not_found(missing):
+    """LookupError("service" / "practitioner" / ...) as 404."""
+    messages = {"practitioner": _("No such practitioner offers this service."),
+                "appointment": _("No booking has this token."),
+                "course": _("No booking has this token.")}
+    return ApiError(404, "not_found",
+                    messages.get(missing.args[0] if missing.args else "",
+                                 _("No such service can be booked online.")))
+
+
+def iso(instant):
+    """ISO 8601 in the clinic's zone, with its offset: 2026-12-01T10:00:00+02:00."""
+    return instant.astimezone(clinic_tz()).isoformat()
+
+
+def private(payload, status=200):
+    """A JSON answer holding a private link or token: never cached."""
+    response = jsonify(payload)
+    response.status_code = status
     response.headers["Cache-Control"] = "no-store"
     return response
 
+
+def manage_link(token):
+    """The private manage link, on the clinic's canonical address (never the Host header a
+    client chose), and its token for X-Manage-Token (api_manage.py)."""
+    return {"manage_url": canonical_url("scheduler.manage", token=token), "manage_token": token}
+
+
+# --- Reference data -------------------------------------------------------------------------------
+
+def service_json(service, practitioner_ids):
+    return {
+        "id": service.id,
+        # Both wordings: a client shows name_uk on Ukrainian pages when it is not empty.
+        "name": service.name,
+        "name_uk": service.name_uk,
+        "description": service.description,
+        "description_uk": service.description_uk,
+        "duration_minutes": service.duration_minutes,
+        "grid_minutes": service.grid_minutes,
+        "buffer_minutes": service.buffer_minutes,
+        "practitioner_ids": practitioner_ids,
+    }
+
+
+def _practitioner_json(practitioner):
+    return {"id": practitioner.id, "name": practitioner.full_name,
+            "name_uk": practitioner.full_name_uk, "title": practitioner.title,
+            "title_uk": practitioner.title_uk}
+
+
+def slots_json(slots):
+    return {
+        "timezone": current_app.config["CLINIC_TZ"],
+        # The engine already gives each slot in the clinic's zone: no second conversion.
+        "slots": [{"start": s.start.isoformat(), "end": s.end.isoformat(),
+                   "practitioner_id": s.practitioner_id} for s in slots],
+    }
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_document())
+
+
+@bp.get("/services")
+def list_services():
+    # Courses book several sessions at once: /course-services lists them.
+    return jsonify({"services": [
+        service_json(s, [p.id for p in services.practitioners_for(s)])
+        for s in services.bookable_services() if not s.is_course]})
+
+
+@bp.get("/practitioners")
+def list_practitioners():
+    service_id = int_arg("service", required=False)
+    if service_id is None:
+        seen = {}
+        for service in services.bookable_services():
+            if service.is_course:
+                continue
+            for practitioner in services.practitioners_for(service):
+                seen.setdefault(practitioner.id, practitioner)
+        practitioners = [seen[pid] for pid in sorted(seen)]
+    else:
+        practitioners = services.practitioners_for(
+            service_or_404(services.get_bookable_service(service_id)))
+    return jsonify({"practitioners": [_practitioner_json(p) for p in practitioners]})
+
+
+@bp.get("/slots")
+def list_slots():
+    service = service_or_404(services.get_bookable_service(int_arg("service")))
+    first_day, last_day = day_range()
+    practitioner_id = int_arg("practitioner", required=False)
+    practitioner = practitioner_or_404(service, practitioner_id) if practitioner_id else None
+    return jsonify(slots_json(services.find_slots(service, first_day, last_day, practitioner)))
+
+
+# --- Booking a slot -------------------------------------------------------------------------------
+
+@bp.post("/bookings")
+@limiter.limit(booking_limit)
+@in_request_language
+def create_booking():
+    body = g.json_body
+    patient, start = check_booking_body(body)
+    appointment, token = services.book(
+        service_id=body["service_id"], practitioner_id=body.get("practitioner_id"),
+        start=start, patient=patient, consent=body.get("consent"), source="api",
+        language=language_of(body))
+    return private({
+        "reference": appointment.reference,
+        **manage_link(token),
+        "start": iso(appointment.starts_at),
+        "end": iso(appointment.ends_at),
+        "practitioner_id": appointment.practitioner_id,
+    }, status=201)

@@ -25,7 +25,7 @@ from wtforms import SelectField
 from ..courses import services as courses
 from ..extensions import limiter
 from ..security import booking_limit, private_link_limit
-from ..models import AppointmentStatus, CourseStatus
+from ..models import AppointmentStatus
 from ..timeutil import to_local
 from . import services
 from .forms import (
@@ -262,10 +262,7 @@ def _first_remaining(course):
 
 def _changes_open(course):
     """Online changes are open until the cut-off before the next session still to come."""
-    if course.status in (CourseStatus.CANCELLED.value, CourseStatus.DECLINED.value):
-        return False
-    first = _first_remaining(course)
-    return first is not None and services.manage_window_open(first)
+    return courses.open_for_changes(course)
 
 
 def _too_late_message():
@@ -324,18 +321,8 @@ def course_cancel(token):
 # --- Moving the rest of the course. ---------------------------------------------------------------
 
 def _move_starts(course, sessions, first_day, last_day):
-    """Starts where the remaining sessions fit with the course's practitioner, looking through
-    the course's own sessions (moving by a day may reuse their times), after the sessions
-    already held, and not the current start."""
-    found = courses.find_course_starts(course.service, sessions, first_day, last_day,
-                                       course.practitioner, exclude_course_id=course.id)
-    rest = courses.remaining_sessions(course)
-    held = [a for a in course.appointments
-            if a.status != AppointmentStatus.CANCELLED.value and a not in rest]
-    after = max((to_local(a.starts_at).date() for a in held), default=None)
-    current = rest[0].starts_at if rest else None
-    return [s for s in found if s.start != current
-            and (after is None or to_local(s.start).date() > after)]
+    """Starts where the remaining sessions fit (courses.move_starts)."""
+    return courses.move_starts(course, first_day, last_day)
 
 
 def _render_move(course, token, form, week, *, message=None, alternatives=None, status=200):

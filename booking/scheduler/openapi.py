@@ -18,6 +18,12 @@ EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2999, 12, 31)
 # 10:00-19:00 Kyiv, and practitioner 1 already booked on Tuesday 2026-12-08 at 10:00.
 EXAMPLE_DAY = "2026-12-08"
 EXAMPLE_START = "2026-12-08T10:00:00+02:00"
+# The private token of that booking (tests/api/test_schemathesis.py gives it this one).
+EXAMPLE_TOKEN = "q7Zb1m4Xo0s9V3uTn8Lk2Jh6Gf5Ed4Cb3Aa2Yy1Xw0V"
+EXAMPLE_COURSE_SERVICE = {"id": 2, "name": "Infusion course", "name_uk": "", "description": "",
+                          "description_uk": "", "duration_minutes": 60, "grid_minutes": 60,
+                          "buffer_minutes": 0, "practitioner_ids": [1], "min_sessions": 3,
+                          "max_sessions": 7}
 EXAMPLE_PATIENT = {"full_name": "Olena Kovalenko", "email": "olena@example.com",
                    "phone": "+380501234567", "date_of_birth": "1990-05-17"}
 
@@ -33,7 +39,7 @@ DATE_TIME = {"type": "string", "format": "date-time", "example": EXAMPLE_START,
              "description": "ISO 8601 in the clinic's zone, with its UTC offset."}
 ERROR_CODES = ["bad_request", "invalid", "not_found", "slot_taken", "too_large", "throttled",
                "method_not_allowed", "server_error", "unavailable", "in_progress", "key_reused",
-               *RULE_CODES]
+               "too_late", "not_active", "course_does_not_fit", *RULE_CODES]
 
 RATE_LIMIT_HEADERS = {
     "X-RateLimit-Limit": {
@@ -148,6 +154,39 @@ def _service_schema():
     }
 
 
+PATIENT_SCHEMA = {
+    "type": "object",
+    "required": ["full_name", "email", "phone", "date_of_birth"],
+    "description": "Other properties are ignored.",
+    "additionalProperties": True,
+    "properties": {
+        "full_name": {"type": "string", "minLength": 1, "maxLength": 120,
+                      "pattern": r"\S",
+                      "description": "At most 120 characters once runs of spaces "
+                                     "are made one; no control characters."},
+        "email": {"type": "string", "format": "email",
+                  "example": EXAMPLE_PATIENT["email"]},
+        "phone": {"type": "string", "example": EXAMPLE_PATIENT["phone"],
+                  "description": "International, or Ukrainian without the code "
+                                 "(050 123 45 67); stored as E.164."},
+        "date_of_birth": {"type": "string", "format": "date",
+                          "example": EXAMPLE_PATIENT["date_of_birth"],
+                          "description": "18 to 120 years ago."},
+    },
+}
+CONSENT_LANGUAGE_PATIENT = {
+    "consent": {"type": "boolean", "enum": [True],
+                "description": "Consent to the processing of personal data; anything but true "
+                               "gets 422."},
+    "language": {"type": "string", "enum": ["en", "uk"],
+                 "description": "Of the emails and of the error messages, and remembered on the "
+                                "patient's record. Left out (or any other value): the request's "
+                                "Accept-Language (ru is read as uk; en only when preferred over "
+                                "uk), else uk."},
+    "patient": PATIENT_SCHEMA,
+}
+
+
 def _booking_request_schema(earliest, latest):
     return {
         "type": "object",
@@ -164,49 +203,33 @@ def _booking_request_schema(earliest, latest):
             "start": {"type": "string", "format": "date-time",
                       "description": "A start from /slots, with its UTC offset (a time without "
                                      f"one gets 422), between {earliest} and {latest}."},
-            "consent": {"type": "boolean", "enum": [True],
-                        "description": "Consent to the processing of personal data; "
-                                       "anything but true gets 422."},
-            "language": {"type": "string", "enum": ["en", "uk"],
-                         "description": "Of the emails, and remembered on the patient's "
-                                        "record. Left out (or any other value): the "
-                                        "request's Accept-Language (ru is read as uk; en only "
-                                        "when preferred over uk), else uk."},
-            "patient": {
-                "type": "object",
-                "required": ["full_name", "email", "phone", "date_of_birth"],
-                "description": "Other properties are ignored.",
-                "additionalProperties": True,
-                "properties": {
-                    "full_name": {"type": "string", "minLength": 1, "maxLength": 120,
-                                  "pattern": r"\S",
-                                  "description": "At most 120 characters once runs of spaces "
-                                                 "are made one; no control characters."},
-                    "email": {"type": "string", "format": "email",
-                              "example": EXAMPLE_PATIENT["email"]},
-                    "phone": {"type": "string", "example": EXAMPLE_PATIENT["phone"],
-                              "description": "International, or Ukrainian without the code "
-                                             "(050 123 45 67); stored as E.164."},
-                    "date_of_birth": {"type": "string", "format": "date",
-                                      "example": EXAMPLE_PATIENT["date_of_birth"],
-                                      "description": "18 to 120 years ago."},
-                },
-            },
+            **CONSENT_LANGUAGE_PATIENT,
         },
     }
+
+
+
+
+REFERENCE = {"type": "string", "pattern": "^EX-[ABCDEFGHJKMNPQRSTUVWXYZ2-9]{6}$",
+             "example": "EX-7K3M9Q"}
+MANAGE_LINK = {
+    "manage_url": {"type": "string", "format": "uri", "pattern": "/manage/[A-Za-z0-9_-]{43}$",
+                   "description": "Private link: show it only to the patient."},
+    "manage_token": {"type": "string", "pattern": "^[A-Za-z0-9_-]{43}$",
+                     "description": "The private token of that link, for the `X-Manage-Token` "
+                                    "header of /booking: keep it like a password."},
+}
 
 
 def _booking_schema():
     return {
         "type": "object",
-        "required": ["reference", "manage_url", "start", "end", "practitioner_id"],
+        "required": ["reference", "manage_url", "manage_token", "start", "end",
+                     "practitioner_id"],
         "additionalProperties": False,
         "properties": {
-            "reference": {"type": "string", "pattern": "^EX-[ABCDEFGHJKMNPQRSTUVWXYZ2-9]{6}$",
-                          "example": "EX-7K3M9Q"},
-            "manage_url": {"type": "string", "format": "uri",
-                           "pattern": "/manage/[A-Za-z0-9_-]{43}$",
-                           "description": "Private link: show it only to the patient."},
+            "reference": REFERENCE,
+            **MANAGE_LINK,
             "start": DATE_TIME,
             "end": DATE_TIME,
             "practitioner_id": ID,
@@ -248,7 +271,8 @@ def _add_error(responses, status, description, code, field=None, headers=None):
                                    headers=headers)
         return
     schema = response["content"]["application/json"]["schema"]
-    schema["properties"]["error"]["enum"].append(code)
+    if code not in schema["properties"]["error"]["enum"]:
+        schema["properties"]["error"]["enum"].append(code)
     response["description"] += " " + description
     if field:
         fields = schema["properties"].setdefault("fields", {
@@ -288,6 +312,356 @@ def _finish(document):
     return document
 
 
+ID_PARAM = {"type": "integer"}
+DATE_PARAM = {"type": "string", "format": "date"}
+SLOTS_SCHEMA = {"type": "object", "required": ["timezone", "slots"],
+                "additionalProperties": False,
+                "properties": {"timezone": {"type": "string", "example": "Europe/Kyiv"},
+                               "slots": {"type": "array",
+                                         "items": {"$ref": "#/components/schemas/Slot"}}}}
+RANGE_REFUSED = _error(
+    "`invalid`: `to` is before `from`, the range is longer than 62 days, or a day is outside "
+    f"{EARLIEST_DAY}..{LATEST_DAY}. `beyond_horizon`: `from` is past the last day online "
+    "booking reaches, which the message names (an empty list would hide that).",
+    ["invalid", "beyond_horizon"], fields=["from", "to"], fields_required=True,
+    example={"error": "beyond_horizon", "message": "Online booking reaches up to 2027-02-05.",
+             "fields": {"from": "Online booking reaches up to 2027-02-05."}})
+TOKEN_HEADER = {
+    "name": "X-Manage-Token", "in": "header", "required": True,
+    "description": "The booking's private token (`manage_token` of the booking's answer, the "
+                   "last part of its manage link). In a header, never in the URL: URLs end up "
+                   "in access logs.",
+    "schema": {"type": "string"}, "example": EXAMPLE_TOKEN}
+NO_SUCH_BOOKING = _error("No booking has this token.", ["not_found"],
+                         example={"error": "not_found", "message": "No booking has this token."})
+NO_TOKEN = _error("The X-Manage-Token header is missing (or the query holds a NUL character).",
+                  ["bad_request"], fields=["X-Manage-Token"],
+                  example={"error": "bad_request", "message": "Send the booking's private "
+                           "token (manage_token) in the X-Manage-Token header.",
+                           "fields": {"X-Manage-Token": "Send the booking's private token "
+                                      "(manage_token) in the X-Manage-Token header."}})
+NOT_AN_OBJECT = _error(
+    "The body is not a JSON object (or not sent as application/json), or cannot be read: not "
+    "UTF-8, nested more than 32 levels deep, or a NUL character or unpaired surrogate in a "
+    "string.", ["bad_request"],
+    example={"error": "bad_request",
+             "message": "Send a JSON object (Content-Type: application/json)."})
+TOO_LARGE = _error("The body is larger than 1 MiB.", ["too_large"],
+                   example={"error": "too_large", "message": "What you sent is too large."})
+APPOINTMENT_STATUSES = ["booked", "arrived", "completed", "no_show", "cancelled"]
+COURSE_STATUSES = ["awaiting_review", "confirmed", "declined", "cancelled", "completed",
+                   "not_attended"]
+PRIVATE = {"Cache-Control": {"description": "The body holds private data.", "required": True,
+                             "schema": {"type": "string", "enum": ["no-store"]}}}
+SESSION = {"type": "object", "required": ["day", "start", "end"], "additionalProperties": False,
+           "properties": {"day": {"type": "integer", "minimum": 1,
+                                  "description": "The session's number in the course."},
+                          "start": DATE_TIME, "end": DATE_TIME}}
+
+
+def _managed_schema():
+    return {
+        "type": "object", "additionalProperties": False,
+        "required": ["kind", "reference", "status", "service_id", "practitioner_id", "start",
+                     "end", "can_change", "change_until", "sessions"],
+        "properties": {
+            "kind": {"type": "string", "enum": ["appointment", "course"]},
+            "reference": REFERENCE,
+            "status": {"type": "string", "enum": sorted(set(APPOINTMENT_STATUSES
+                                                            + COURSE_STATUSES)),
+                       "description": "An appointment's status, or a course's."},
+            "service_id": ID, "practitioner_id": ID,
+            "start": {**DATE_TIME, "description": "Of the appointment, or of the course's first "
+                                                  "session not cancelled."},
+            "end": {**DATE_TIME, "description": "Of the appointment, or of the course's last "
+                                                "session not cancelled."},
+            "can_change": {"type": "boolean",
+                           "description": "Whether it can still be cancelled or moved online "
+                                          "(until MANAGE_CUTOFF_HOURS, 12, before it starts; a "
+                                          "course: before its next session)."},
+            "change_until": {**DATE_TIME, "nullable": True,
+                             "description": "Until when it can be changed online (null when "
+                                            "nothing is left to change)."},
+            "sessions": {"type": "array", "description": "A course's sessions (empty for an "
+                                                         "appointment).",
+                         "items": {**SESSION, "required": ["day", "start", "end", "status"],
+                                   "properties": {**SESSION["properties"], "status": {
+                                       "type": "string", "enum": APPOINTMENT_STATUSES}}}},
+        },
+        "example": {"kind": "appointment", "reference": "EX-7K3M9Q", "status": "booked",
+                    "service_id": 1, "practitioner_id": 1, "start": EXAMPLE_START,
+                    "end": "2026-12-08T11:00:00+02:00", "can_change": True,
+                    "change_until": "2026-12-07T22:00:00+02:00", "sessions": []},
+    }
+
+
+def _managed(description):
+    return {"description": description, "headers": {**RATE_LIMIT_HEADERS, **PRIVATE},
+            "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/ManagedBooking"}}}}
+
+
+def _manage_paths():
+    change_refused = ["invalid", "too_late", "not_active"]
+    return {
+        "/booking": {"get": {
+            "operationId": "getBooking",
+            "summary": "The booking (or course) behind a private token",
+            "parameters": [TOKEN_HEADER],
+            "responses": {"200": _managed("The booking as the manage page shows it."),
+                          "400": NO_TOKEN, "404": NO_SUCH_BOOKING, "429": THROTTLED},
+        }},
+        "/booking/slots": {"get": {
+            "operationId": "listBookingSlots",
+            "summary": "Free times the booking can move to (a course: starts for its rest)",
+            "description": "The booking's practitioner's free slots, without its own time; for "
+                           "a course, the starts where its remaining sessions fit (each with "
+                           "its first session's end). Empty once it can no longer be changed "
+                           "online.",
+            "parameters": [
+                TOKEN_HEADER,
+                _query("from", "First day, clinic time (YYYY-MM-DD).", DATE_PARAM,
+                       required=True, example=EXAMPLE_DAY),
+                _query("to", "Last day, clinic time, at most 62 days in all.", DATE_PARAM,
+                       required=True, example=EXAMPLE_DAY)],
+            "responses": {
+                "200": _ok("Free slots sorted by start.", SLOTS_SCHEMA,
+                           {"timezone": "Europe/Kyiv", "slots": []}),
+                "400": _error("The X-Manage-Token header or a parameter is missing or not of "
+                              "its type.", ["bad_request"],
+                              fields=["X-Manage-Token", "from", "to"],
+                              example={"error": "bad_request", "message": "The query "
+                                       "parameter 'from' is required (YYYY-MM-DD).",
+                                       "fields": {"from": "The query parameter 'from' is "
+                                                  "required (YYYY-MM-DD)."}}),
+                "404": NO_SUCH_BOOKING, "422": RANGE_REFUSED, "429": THROTTLED},
+        }},
+        "/booking/cancel": {"post": {
+            "operationId": "cancelBooking",
+            "summary": "Cancel the booking (a course: every session not held yet)",
+            "description": "The same rules as the manage page: until MANAGE_CUTOFF_HOURS (12) "
+                           "before the start (a course: before its next session).",
+            "parameters": [TOKEN_HEADER],
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": {"type": "object", "additionalProperties": True,
+                           "description": "Other properties are ignored.",
+                           "properties": {
+                               "reason": {"type": "string", "maxLength": 500,
+                                          "description": "Why, if the patient says (optional; "
+                                                         "longer text is cut)."},
+                               "language": CONSENT_LANGUAGE_PATIENT["language"]}},
+                "example": {"reason": "I feel better", "language": "en"}}}},
+            "responses": {
+                "200": _managed("Cancelled: the booking as it is now."),
+                "400": _error("The X-Manage-Token header is missing, or the body is not a JSON "
+                              "object.", ["bad_request"], fields=["X-Manage-Token"]),
+                "404": NO_SUCH_BOOKING, "413": TOO_LARGE,
+                "422": _error("`too_late`: past the cut-off (call the clinic). `not_active`: "
+                              "cancelled already. `invalid`: `reason` is not text.",
+                              change_refused, fields=["reason"],
+                              example={"error": "too_late", "message": "It is too late to "
+                                       "change this booking online. Please call the clinic."}),
+                "429": THROTTLED},
+        }},
+        "/booking/reschedule": {"post": {
+            "operationId": "rescheduleBooking",
+            "summary": "Move the booking (a course: its rest, from a new start)",
+            "description": "To a start from /booking/slots, with the same practitioner; the "
+                           "old time is released only together with the new one being taken.",
+            "parameters": [TOKEN_HEADER],
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": {"type": "object", "required": ["start"],
+                           "additionalProperties": True,
+                           "description": "Other properties are ignored.",
+                           "properties": {
+                               "start": {"type": "string", "format": "date-time"},
+                               "language": CONSENT_LANGUAGE_PATIENT["language"]}},
+                "example": {"start": "2026-12-08T12:00:00+02:00", "language": "en"}}}},
+            "responses": {
+                "200": _managed("Moved: the booking as it is now."),
+                "400": _error("The X-Manage-Token header is missing, or the body is not a JSON "
+                              "object.", ["bad_request"], fields=["X-Manage-Token"]),
+                "404": NO_SUCH_BOOKING,
+                "409": _error("The time (or a session's) was taken.", ["slot_taken"]),
+                "413": TOO_LARGE,
+                "422": _error("`too_late`, `not_active`, a clinic rule the time breaks (as for "
+                              "/bookings), `course_does_not_fit` (the message names the days), "
+                              "or `invalid` (`fields.start` says why).",
+                              [*change_refused, "course_does_not_fit", *RULE_CODES],
+                              fields=["start"]),
+                "429": THROTTLED},
+        }},
+    }
+
+
+def _course_paths():
+    course_start = {"type": "object", "required": ["start", "practitioner_id", "sessions"],
+                    "additionalProperties": False,
+                    "properties": {"start": DATE_TIME, "practitioner_id": ID,
+                                   "sessions": {"type": "array", "items": {
+                                       **SESSION, "required": ["start", "end"],
+                                       "properties": {"start": DATE_TIME,
+                                                      "end": DATE_TIME}}}}}
+    return {
+        "/course-services": {"get": {
+            "operationId": "listCourseServices",
+            "summary": "Services booked as a course of several sessions",
+            "responses": {
+                "200": _ok("The course services, in the clinic's order.", {
+                    "type": "object", "required": ["services"], "additionalProperties": False,
+                    "properties": {"services": {"type": "array", "items": {
+                        "$ref": "#/components/schemas/CourseService"}}}},
+                    {"services": [EXAMPLE_COURSE_SERVICE]}),
+                "400": NUL_IN_QUERY, "429": THROTTLED},
+        }},
+        "/course-starts": {"get": {
+            "operationId": "listCourseStarts",
+            "summary": "Starts where the whole course fits",
+            "description": "Sessions at the same time on consecutive clinic days, with one "
+                           "practitioner (and a chair, if the service needs one).",
+            "parameters": [
+                _query("service", "A service id from /course-services.", ID_PARAM,
+                       required=True, example=2),
+                _query("sessions", "How many sessions (min_sessions to max_sessions).",
+                       ID_PARAM, required=True, example=3),
+                _query("from", "First day of the first session, clinic time (YYYY-MM-DD).",
+                       DATE_PARAM, required=True, example=EXAMPLE_DAY),
+                _query("to", "Last day of the first session, at most 62 days in all.",
+                       DATE_PARAM, required=True, example=EXAMPLE_DAY),
+                _query("practitioner", "Only this practitioner's starts.", ID_PARAM,
+                       example=1)],
+            "responses": {
+                "200": _ok("Starts sorted by time; one per practitioner who fits.", {
+                    "type": "object", "required": ["timezone", "starts"],
+                    "additionalProperties": False,
+                    "properties": {"timezone": {"type": "string"},
+                                   "starts": {"type": "array", "items": course_start}}},
+                    {"timezone": "Europe/Kyiv", "starts": []}),
+                "400": _bad_query(["service", "sessions", "from", "to", "practitioner"]),
+                "404": _error("No such course service, or the practitioner does not offer it.",
+                              ["invalid"], fields=["service", "sessions", "practitioner"],
+                              fields_required=True),
+                "422": _error("As for /slots (`invalid`, `beyond_horizon`), or `sessions` is "
+                              "outside the service's counts.", ["invalid", "beyond_horizon"],
+                              fields=["from", "to", "sessions"], fields_required=True),
+                "429": THROTTLED},
+        }},
+        "/courses": {"post": {
+            "operationId": "createCourse",
+            "summary": "Book a course: every session, or none",
+            "description": "The patient gets one confirmation email listing every session, "
+                           "with the private link. A course may wait for a clinician's review "
+                           "(`awaiting_review`) before it is confirmed.",
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": {"type": "object",
+                           "required": ["service_id", "sessions", "start", "patient",
+                                        "consent"],
+                           "additionalProperties": True,
+                           "description": "Other properties are ignored.",
+                           "properties": {
+                               "service_id": {"type": "integer"},
+                               "sessions": {"type": "integer"},
+                               "practitioner_id": {"type": "integer", "nullable": True},
+                               "start": {"type": "string", "format": "date-time",
+                                         "description": "A start from /course-starts."},
+                               **CONSENT_LANGUAGE_PATIENT}},
+                "examples": {"threeSessions": {
+                    "summary": "Three sessions from Wednesday 10:00 (201)",
+                    "value": {"service_id": 2, "sessions": 3,
+                              "start": "2026-12-09T10:00:00+02:00",
+                              "patient": dict(EXAMPLE_PATIENT), "consent": True,
+                              "language": "uk"}}}}}},
+            "responses": {
+                "201": {"description": "Booked.", "headers": {**RATE_LIMIT_HEADERS, **PRIVATE},
+                        "content": {"application/json": {"schema": {
+                            "$ref": "#/components/schemas/Course"}}}},
+                "400": NOT_AN_OBJECT,
+                "404": _error("No such course service, or the practitioner does not offer "
+                              "it.", ["not_found"]),
+                "409": _error("A session's time was taken.", ["slot_taken"]),
+                "413": TOO_LARGE,
+                "422": _error("`invalid` (`fields` names each), `course_does_not_fit` (the "
+                              "message names the days that are not free), or a clinic rule "
+                              "the start breaks (as for /bookings).",
+                              ["invalid", "course_does_not_fit", *RULE_CODES],
+                              fields=[*BOOKING_FIELDS, "sessions"]),
+                "429": THROTTLED},
+        }},
+    }
+
+
+def _waitlist_path():
+    wishes = {
+        "service_id": {"type": "integer", "description": "A service from /services."},
+        "practitioner_id": {"type": "integer", "nullable": True,
+                            "description": "One of its practitioners, or null for anyone."},
+        "first_day": {"type": "string", "format": "date"},
+        "last_day": {"type": "string", "format": "date",
+                     "description": "At most 60 days after first_day, within the horizon."},
+        "weekdays": {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 6},
+                     "description": "Monday 0 ... Friday 4 (days the clinic is open)."},
+        "earliest": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$",
+                     "description": "Earliest start, clinic time."},
+        "latest": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$",
+                   "description": "Latest end, clinic time."},
+    }
+    entry = {"type": "object", "additionalProperties": False,
+             "required": [*wishes, "leave_url"],
+             "properties": {**{name: dict(value) for name, value in wishes.items()},
+                            "service_id": ID,
+                            "leave_url": {"type": "string", "format": "uri",
+                                          "pattern": "/waitlist/leave/[A-Za-z0-9_-]{43}$",
+                                          "description": "Private link to leave the list."}}}
+    return {"/waitlist": {"post": {
+        "operationId": "joinWaitlist",
+        "summary": "Wait for a time that suits: freed times are offered by email",
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": {"type": "object", "additionalProperties": True,
+                       "description": "Other properties are ignored.",
+                       "required": ["service_id", "first_day", "last_day", "weekdays",
+                                    "earliest", "latest", "patient", "consent"],
+                       "properties": {**wishes, **CONSENT_LANGUAGE_PATIENT}},
+            "example": {"service_id": 1, "first_day": EXAMPLE_DAY, "last_day": "2026-12-18",
+                        "weekdays": [0, 1, 2, 3, 4], "earliest": "10:00", "latest": "19:00",
+                        "patient": dict(EXAMPLE_PATIENT), "consent": True,
+                        "language": "uk"}}}},
+        "responses": {
+            "201": {"description": "On the list; an email confirms it with the leave link.",
+                    "headers": {**RATE_LIMIT_HEADERS, **PRIVATE},
+                    "content": {"application/json": {"schema": entry}}},
+            "400": NOT_AN_OBJECT,
+            "404": _error("No such service can be booked online.", ["not_found"]),
+            "413": TOO_LARGE,
+            "422": _error("Wishes or details that break a rule: `fields` names each.",
+                          ["invalid"], fields=[
+                              "service_id", "practitioner_id", "first_day", "last_day",
+                              "weekdays", "earliest", "latest", "consent", "patient",
+                              *[f for f in BOOKING_FIELDS if f.startswith("patient.")]]),
+            "429": THROTTLED},
+    }}}
+
+
+def _course_schemas():
+    service = _service_schema()
+    course_service = {**service, "required": [*service["required"], "min_sessions",
+                                              "max_sessions"],
+                      "properties": {**service["properties"],
+                                     "min_sessions": {"type": "integer", "minimum": 1},
+                                     "max_sessions": {"type": "integer", "minimum": 1}}}
+    course = {"type": "object", "additionalProperties": False,
+              "required": ["reference", "manage_url", "manage_token", "status",
+                           "practitioner_id", "sessions"],
+              "properties": {"reference": REFERENCE, **MANAGE_LINK,
+                             "status": {"type": "string", "enum": ["awaiting_review",
+                                                                   "confirmed"],
+                                        "description": "`awaiting_review`: held, until a "
+                                                       "clinician confirms it."},
+                             "practitioner_id": ID,
+                             "sessions": {"type": "array", "items": SESSION}}}
+    return {"CourseService": course_service, "Course": course,
+            "ManagedBooking": _managed_schema()}
+
+
 def openapi_document():
     slot = {"type": "object", "required": ["start", "end", "practitioner_id"],
             "additionalProperties": False,
@@ -312,8 +686,6 @@ def openapi_document():
                               "title_uk": ""},
                              {"id": 2, "name": "Dr Psych", "name_uk": "", "title": "",
                               "title_uk": ""}]
-    id_param = {"type": "integer"}
-    date_param = {"type": "string", "format": "date"}
     date_note = f" Between {EARLIEST_DAY} and {LATEST_DAY}, else 422."
     return _finish({
         "openapi": "3.0.3",
@@ -328,7 +700,12 @@ def openapi_document():
                 "(`fields` only where a field or parameter is to blame). Besides the statuses "
                 "listed per operation, a method a path does not offer gets 405 "
                 "(`method_not_allowed`), an unknown path 404 (`not_found`), and an unexpected "
-                "failure 500 (`server_error`), all in that shape. Requests are rate-limited per "
+                "failure 500 (`server_error`), all in that shape; a database that is busy or "
+                "away answers 503 (`unavailable`, with `Retry-After`). Messages come in the "
+                "body's `language` (en, uk), else Accept-Language (or `?lang=`). A booking is "
+                "read and changed with its private token in the `X-Manage-Token` header "
+                "(never in a URL). Every POST takes an `Idempotency-Key`. Requests are "
+                "rate-limited per "
                 "address (429 `throttled`, with `Retry-After`); booking has a tighter limit."
             ),
         },
@@ -354,7 +731,7 @@ def openapi_document():
             "/practitioners": {"get": {
                 "operationId": "listPractitioners",
                 "summary": "Practitioners, optionally only those offering a service",
-                "parameters": [_query("service", "A service id from /services.", id_param,
+                "parameters": [_query("service", "A service id from /services.", ID_PARAM,
                                       example=1)],
                 "responses": {
                     "200": _ok("The practitioners, by id.", {
@@ -378,25 +755,19 @@ def openapi_document():
                 "operationId": "listSlots",
                 "summary": "Free slots between two dates (both inclusive, at most 62 days)",
                 "parameters": [
-                    _query("service", "A service id from /services.", id_param,
+                    _query("service", "A service id from /services.", ID_PARAM,
                            required=True, example=1),
                     _query("from", "First day, clinic time (YYYY-MM-DD)." + date_note,
-                           date_param, required=True, example=EXAMPLE_DAY),
+                           DATE_PARAM, required=True, example=EXAMPLE_DAY),
                     _query("to", "Last day, clinic time (YYYY-MM-DD), not before `from`, at most "
-                           "62 days in all." + date_note, date_param, required=True,
+                           "62 days in all." + date_note, DATE_PARAM, required=True,
                            example=EXAMPLE_DAY),
                     _query("practitioner", "Only this practitioner's slots (one of the "
-                           "service's practitioners).", id_param, example=2),
+                           "service's practitioners).", ID_PARAM, example=2),
                 ],
                 "responses": {
                     "200": _ok("Free slots sorted by start; a time two practitioners have free "
-                               "is listed once for each.", {
-                                   "type": "object", "required": ["timezone", "slots"],
-                                   "additionalProperties": False,
-                                   "properties": {
-                                       "timezone": {"type": "string", "example": "Europe/Kyiv"},
-                                       "slots": {"type": "array",
-                                                 "items": {"$ref": "#/components/schemas/Slot"}}}},
+                               "is listed once for each.", SLOTS_SCHEMA,
                                {"timezone": "Europe/Kyiv", "slots": [
                                    {"start": "2026-12-08T10:00:00+02:00",
                                     "end": "2026-12-08T11:00:00+02:00", "practitioner_id": 2},
@@ -411,12 +782,7 @@ def openapi_document():
                                  "message": "No such practitioner offers this service.",
                                  "fields": {"practitioner":
                                             "No such practitioner offers this service."}}),
-                    "422": _error(
-                        "`to` is before `from`, the range is longer than 62 days, or a day is "
-                        f"outside {EARLIEST_DAY}..{LATEST_DAY}.", ["invalid"],
-                        fields=["from", "to"], fields_required=True,
-                        example={"error": "invalid", "message": "'to' must not be before 'from'.",
-                                 "fields": {"to": "'to' must not be before 'from'."}}),
+                    "422": RANGE_REFUSED,
                     "429": THROTTLED,
                 },
             }},
@@ -449,17 +815,12 @@ def openapi_document():
                             "example": {
                                 "reference": "EX-7K3M9Q",
                                 "manage_url": "https://booking.expio.ua/manage/"
-                                              "q7Zb1m4Xo0s9V3uTn8Lk2Jh6Gf5Ed4Cb3Aa2Yy1Xw0V",
+                                              + EXAMPLE_TOKEN,
+                                "manage_token": EXAMPLE_TOKEN,
                                 "start": "2026-12-08T10:00:00+02:00",
                                 "end": "2026-12-08T11:00:00+02:00",
                                 "practitioner_id": 2}}}},
-                    "400": _error(
-                        "The body is not a JSON object (or not sent as application/json), or "
-                        "cannot be read: not UTF-8, nested more than 32 levels deep, or a NUL "
-                        "character or unpaired surrogate in a string.",
-                        ["bad_request"],
-                        example={"error": "bad_request", "message": "Send a JSON object "
-                                 "(Content-Type: application/json)."}),
+                    "400": NOT_AN_OBJECT,
                     "404": _error(
                         "No such service can be booked online, or the practitioner does not "
                         "offer it.", ["not_found"],
@@ -470,9 +831,7 @@ def openapi_document():
                         ["slot_taken"],
                         example={"error": "slot_taken", "message": "Sorry, that time has just "
                                  "been taken. Please choose another."}),
-                    "413": _error("The body is larger than 1 MiB.", ["too_large"],
-                                  example={"error": "too_large",
-                                           "message": "What you sent is too large."}),
+                    "413": TOO_LARGE,
                     "422": _error(
                         "`invalid`: fields are missing or wrong (`fields` names each). Or the "
                         "time breaks a clinic rule, named by `error`: `in_past`, `weekend`, "
@@ -488,6 +847,9 @@ def openapi_document():
                     "429": THROTTLED,
                 },
             }},
+            **_manage_paths(),
+            **_course_paths(),
+            **_waitlist_path(),
             "/openapi.json": {"get": {
                 "operationId": "getOpenApiDocument",
                 "summary": "This document",
@@ -521,5 +883,6 @@ def openapi_document():
             "Slot": slot,
             "BookingRequest": _booking_request_schema(EARLIEST_DAY, LATEST_DAY),
             "Booking": _booking_schema(),
+            **_course_schemas(),
         }},
     })

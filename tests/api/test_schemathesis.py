@@ -2,9 +2,11 @@
 response (status, content type, headers, body) is one the OpenAPI document describes.
 
 The document's examples assume what the `clinic` fixture seeds (service 1; practitioners 1 and 2,
-Mon-Fri 10:00-19:00; practitioner 1 booked on Tuesday 2026-12-08 at 10:00 Kyiv), so the examples
-phase books (201), hits the taken slot (409) and breaks a rule (422), while the coverage and
-fuzzing phases try edge values and invalid data. Deterministic: derandomized, no example database,
+Mon-Fri 10:00-19:00; practitioner 1 booked on Tuesday 2026-12-08 at 10:00 Kyiv, its private token
+EXAMPLE_TOKEN; course service 2, 3 to 7 sessions, with practitioner 1), so the examples phase
+books (201), hits the taken slot (409), breaks a rule (422), reads, moves and cancels the booking,
+books a course and joins the waitlist, while the coverage and fuzzing phases try edge values and
+invalid data. Every operation of the document has its test here (checked below). Deterministic: derandomized, no example database,
 a fresh migrated database for each operation.
 """
 import json
@@ -17,8 +19,10 @@ from schemathesis.checks import (content_type_conformance, not_a_server_error,
                                  response_headers_conformance, response_schema_conformance,
                                  status_code_conformance)
 
-from booking.extensions import limiter
-from booking.scheduler.openapi import EXAMPLE_DAY, EXAMPLE_START, openapi_document
+from booking.extensions import db, limiter
+from booking.models import Appointment
+from booking.scheduler.openapi import EXAMPLE_DAY, EXAMPLE_START, EXAMPLE_TOKEN, openapi_document
+from booking.scheduler.services import hash_token
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_headers_conformance, response_schema_conformance]
@@ -36,10 +40,18 @@ def clinic(app, client, create_service, create_practitioner, patient_details):
     neurologist = create_practitioner([consultation], full_name="Dr Neuro")
     psychiatrist = create_practitioner([consultation], full_name="Dr Psych")
     assert (consultation.id, neurologist.id, psychiatrist.id) == (1, 1, 2)
+    course = create_service(name="Infusion course", duration_minutes=60, grid_minutes=60,
+                            is_course=True, min_sessions=3, max_sessions=7)
+    neurologist.services.append(course)
+    db.session.commit()
+    assert course.id == 2
     booked = client.post("/api/v1/bookings", json={
         "service_id": 1, "practitioner_id": 1, "start": EXAMPLE_START,
         "patient": patient_details, "consent": True})
     assert booked.status_code == 201, booked.get_json()
+    appointment = db.session.get(Appointment, 1)
+    appointment.manage_token_hash = hash_token(EXAMPLE_TOKEN)
+    db.session.commit()
     return app
 
 
@@ -57,11 +69,28 @@ def conforms_to_the_document(method, path):
     return test
 
 
+OPERATIONS = {
+    ("GET", "/services"), ("GET", "/practitioners"), ("GET", "/slots"), ("POST", "/bookings"),
+    ("GET", "/openapi.json"), ("GET", "/booking"), ("GET", "/booking/slots"),
+    ("POST", "/booking/cancel"), ("POST", "/booking/reschedule"), ("GET", "/course-services"),
+    ("GET", "/course-starts"), ("POST", "/courses"), ("POST", "/waitlist"),
+}
 test_services_answer_as_documented = conforms_to_the_document("GET", "/services")
 test_practitioners_answer_as_documented = conforms_to_the_document("GET", "/practitioners")
 test_slots_answer_as_documented = conforms_to_the_document("GET", "/slots")
 test_bookings_answer_as_documented = conforms_to_the_document("POST", "/bookings")
 test_the_document_answers_as_documented = conforms_to_the_document("GET", "/openapi.json")
+test_a_booking_read_by_token_answers_as_documented = conforms_to_the_document("GET", "/booking")
+test_a_bookings_free_times_answer_as_documented = conforms_to_the_document("GET",
+                                                                           "/booking/slots")
+test_cancelling_by_token_answers_as_documented = conforms_to_the_document("POST",
+                                                                          "/booking/cancel")
+test_moving_by_token_answers_as_documented = conforms_to_the_document("POST",
+                                                                      "/booking/reschedule")
+test_course_services_answer_as_documented = conforms_to_the_document("GET", "/course-services")
+test_course_starts_answer_as_documented = conforms_to_the_document("GET", "/course-starts")
+test_booking_a_course_answers_as_documented = conforms_to_the_document("POST", "/courses")
+test_joining_the_waitlist_answers_as_documented = conforms_to_the_document("POST", "/waitlist")
 
 
 def test_the_booking_examples_book_hit_a_taken_slot_and_break_a_rule(clinic):
@@ -82,8 +111,10 @@ def test_schemathesis_reads_the_document_the_api_serves(client):
     assert served == json.loads(json.dumps(openapi_document()))
     operations = {(result.ok().method.upper(), result.ok().path)
                   for result in schema.get_all_operations()}
-    assert operations == {("GET", "/services"), ("GET", "/practitioners"), ("GET", "/slots"),
-                          ("POST", "/bookings"), ("GET", "/openapi.json")}
+    assert operations == OPERATIONS
+    tested = {name for name in globals() if name.startswith("test_") and name.endswith(
+        "_as_documented")}
+    assert len(tested) == len(OPERATIONS)
 
 
 # One request per operation that the clinic fixture answers without an error.
@@ -95,6 +126,23 @@ GOOD_REQUESTS = [
         "requestBody"]["content"]["application/json"]["examples"]["anyPractitioner"]["value"],
         "media_type": "application/json"}),
     ("GET", "/openapi.json", {}),
+    ("GET", "/booking", {"headers": {"X-Manage-Token": EXAMPLE_TOKEN}}),
+    ("GET", "/booking/slots", {"headers": {"X-Manage-Token": EXAMPLE_TOKEN},
+                               "query": {"from": EXAMPLE_DAY, "to": EXAMPLE_DAY}}),
+    ("POST", "/booking/reschedule", {"headers": {"X-Manage-Token": EXAMPLE_TOKEN},
+                                     "body": {"start": "2026-12-08T12:00:00+02:00"},
+                                     "media_type": "application/json"}),
+    ("POST", "/booking/cancel", {"headers": {"X-Manage-Token": EXAMPLE_TOKEN}, "body": {},
+                                 "media_type": "application/json"}),
+    ("GET", "/course-services", {}),
+    ("GET", "/course-starts", {"query": {"service": 2, "sessions": 3, "from": EXAMPLE_DAY,
+                                         "to": EXAMPLE_DAY}}),
+    ("POST", "/courses", {"body": openapi_document()["paths"]["/courses"]["post"][
+        "requestBody"]["content"]["application/json"]["examples"]["threeSessions"]["value"],
+        "media_type": "application/json"}),
+    ("POST", "/waitlist", {"body": openapi_document()["paths"]["/waitlist"]["post"][
+        "requestBody"]["content"]["application/json"]["example"],
+        "media_type": "application/json"}),
 ]
 
 
