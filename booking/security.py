@@ -88,7 +88,8 @@ def check_production_settings(config):
             config.get("SESSION_COOKIE_PATH") not in ("/", None):
         problems.append("SESSION_COOKIE_NAME must start with __Host- (with Path=/ and no "
                         "SESSION_COOKIE_DOMAIN), so no other host can set the session cookie.")
-    if str(config.get("RATELIMIT_STORAGE_URI", "")).startswith("memory://") and \
+    if config.get("RATELIMIT_ENABLED", True) and \
+            str(config.get("RATELIMIT_STORAGE_URI", "")).startswith("memory://") and \
             int(config.get("WORKER_PROCESSES") or 1) > 1:
         problems.append(f"RATELIMIT_STORAGE_URI is memory:// but {config['WORKER_PROCESSES']} "
                         "worker processes serve requests: each would count the limits alone. "

@@ -71,6 +71,7 @@ def test_memory_rate_limits_with_several_workers_are_refused():
 @pytest.mark.parametrize("change", [
     {"WORKER_PROCESSES": 1},
     {"WORKER_PROCESSES": 4, "RATELIMIT_STORAGE_URI": "redis://redis.internal:6379/0"},
+    {"WORKER_PROCESSES": 4, "RATELIMIT_ENABLED": False},  # nothing is counted (benchmarks)
 ])
 def test_one_worker_or_a_shared_store_is_accepted(change):
     check_production_settings(production_settings(**change))
