@@ -5,7 +5,7 @@ from datetime import timedelta
 import click
 
 from .auth import services as staff_accounts
-from .demo import load_demo_data
+from .demo import DemoRefused, load_demo_data
 from .models import ROLES
 from .intake.services import intake_status
 from .scheduler.services import appointments_between, local_today
@@ -19,12 +19,19 @@ def register_cli(app):
 
     @app.cli.command("seed-demo")
     def seed_demo():
-        """Load demo services, practitioners, hours, a closure and appointments (empty DB only)."""
-        loaded = load_demo_data()
-        if loaded:
-            click.echo(f"Demo data loaded: {loaded}.")
-        else:
+        """Load the demo clinic with six months of past (empty database only, never in
+        production), and one staff account per role, whose passwords are shown once."""
+        try:
+            loaded = load_demo_data()
+        except DemoRefused as error:
+            raise click.ClickException(str(error)) from None
+        if not loaded:
             click.echo("The database already has services; demo data not loaded.")
+            return
+        click.echo(f"Demo data loaded: {loaded}.")
+        click.echo("Demo staff accounts (passwords shown only now; sign in at /staff/sign-in):")
+        for account in loaded.staff:
+            click.echo(f"  {account.role:<13} {account.email:<28} {account.password}")
 
     @app.cli.command("appointments")
     @click.option("--from", "first", type=click.DateTime(["%Y-%m-%d"]), default=None,

@@ -1,14 +1,14 @@
-"""Realistic demo data for a headache and psychotherapy clinic (names are invented)."""
-import random
+"""The demo clinic itself: services, practitioners and their hours, chairs, a closure, and (in
+development) one staff account per role."""
+import secrets
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from .extensions import db
-from .courses import services as courses
-from .models import Closure, Practitioner, Resource, Service, WorkingHours
-from .scheduler import services as booking
-from .timeutil import clinic_tz, utcnow
+from ..auth import services as staff_accounts
+from ..extensions import db
+from ..models import Closure, Practitioner, Resource, Service, WorkingHours
 
 SERVICES = [
     # name, minutes, grid, buffer, description (the last one needs the ketamine pre-screen)
@@ -65,12 +65,27 @@ PRACTITIONERS = [
       3: [("11:00", "19:00")]}),
 ]
 
-PATIENTS = [
-    ("Mariia Bondarenko", "mariia.demo@example.com", "+380501112233", "1987-03-14"),
-    ("Taras Hnatiuk", "taras.demo@example.com", "+380672223344", "1979-11-02"),
-    ("Sofiia Lysenko", "sofiia.demo@example.com", "+380933334455", "1995-06-21"),
-    ("Oleksii Tkachenko", "oleksii.demo@example.com", "+380634445566", "1969-01-30"),
+# One account per role (development only): email, role, name, the practitioner a clinician is.
+STAFF = [
+    ("reception.demo@example.org", "receptionist", "Halyna Demo (reception)", None),
+    ("clinician.demo@example.org", "clinician", "Andrii Melnyk (demo clinician)",
+     "Dr Andrii Melnyk"),
+    ("admin.demo@example.org", "admin", "Admin Demo", None),
 ]
+
+
+@dataclass(frozen=True)
+class Clinic:
+    services: dict        # name -> Service id
+    practitioners: dict   # name -> Practitioner id
+
+
+@dataclass(frozen=True)
+class StaffAccount:
+    email: str
+    role: str
+    password: str  # shown once by seed-demo; only its hash is stored
+    user: object
 
 
 def _clock(value):
@@ -78,76 +93,60 @@ def _clock(value):
     return time(int(hours), int(minutes))
 
 
-def load_demo_data():
-    """Fill an empty database; returns a short summary, or None when it already had services."""
-    if db.session.execute(select(func.count()).select_from(Service)).scalar_one():
-        return None
-    services = []
+def build_clinic():
+    """Services, practitioners with their weekly hours, and the chairs. One commit."""
+    services = {}
     for position, (name, minutes, grid, buffer, description) in enumerate(SERVICES):
         infusion = name.startswith("Ketamine")
         course = name.endswith("course")
-        service = Service(name=name, duration_minutes=minutes, grid_minutes=grid,
-                          buffer_minutes=buffer, description=description, position=position,
-                          name_uk=IN_UKRAINIAN[name], description_uk=IN_UKRAINIAN[description],
-                          needs_ketamine_prescreen=infusion,
-                          resource_kind="infusion_chair" if infusion else None,
-                          observation_minutes=INFUSION_OBSERVATION_MINUTES if infusion else 0,
-                          is_course=course, min_sessions=3 if course else None,
-                          max_sessions=7 if course else None,
-                          clinician_confirms_courses=course and infusion)
-        db.session.add(service)
-        services.append(service)
+        services[name] = Service(
+            name=name, duration_minutes=minutes, grid_minutes=grid, buffer_minutes=buffer,
+            description=description, position=position, name_uk=IN_UKRAINIAN[name],
+            description_uk=IN_UKRAINIAN[description], needs_ketamine_prescreen=infusion,
+            resource_kind="infusion_chair" if infusion else None,
+            observation_minutes=INFUSION_OBSERVATION_MINUTES if infusion else 0,
+            is_course=course, min_sessions=3 if course else None,
+            max_sessions=7 if course else None, clinician_confirms_courses=course and infusion)
+        db.session.add(services[name])
+    ordered = list(services.values())
+    practitioners = {}
     for name, title, service_indexes, periods in PRACTITIONERS:
         practitioner = Practitioner(full_name=name, title=title, full_name_uk=IN_UKRAINIAN[name],
                                     title_uk=IN_UKRAINIAN[title],
-                                    services=[services[i] for i in service_indexes])
+                                    services=[ordered[i] for i in service_indexes])
         for weekday, spans in periods.items():
             for start, end in spans:
                 practitioner.working_hours.append(
-                    WorkingHours(weekday=weekday, start_time=_clock(start), end_time=_clock(end))
-                )
+                    WorkingHours(weekday=weekday, start_time=_clock(start), end_time=_clock(end)))
         db.session.add(practitioner)
-
+        practitioners[name] = practitioner
     for chair in CHAIRS:
         db.session.add(Resource(name=chair, kind="infusion_chair"))
+    db.session.commit()
+    return Clinic({name: row.id for name, row in services.items()},
+                  {name: row.id for name, row in practitioners.items()})
 
-    # A clinic-wide closure: staff training on the afternoon of the second Friday from now.
-    tz = clinic_tz()
-    today = utcnow().astimezone(tz).date()
+
+def add_training_closure(today, tz):
+    """A clinic-wide closure: staff training on the afternoon of the second Friday from now."""
     friday = today + timedelta(days=(4 - today.weekday()) % 7 + 7)
-    db.session.add(Closure(
-        starts_at=datetime.combine(friday, time(14), tzinfo=tz),
-        ends_at=datetime.combine(friday, time(19), tzinfo=tz),
-        reason="Staff training",
-    ))
+    db.session.add(Closure(starts_at=datetime.combine(friday, time(14), tzinfo=tz),
+                           ends_at=datetime.combine(friday, time(19), tzinfo=tz),
+                           reason="Staff training"))
     db.session.commit()
 
-    # Some appointments in the coming days, booked through the real booking service.
-    chooser = random.Random(2026)
-    booked = 0
-    for service in services:
-        if service.is_course:
-            continue  # a demo course is booked below
-        slots = booking.find_slots(service, today, today + timedelta(days=14))
-        for name, email, phone, born in PATIENTS:
-            if not slots:
-                break
-            slot = slots.pop(chooser.randrange(len(slots)))
-            try:
-                booking.book(service_id=service.id, start=slot.start,
-                             practitioner_id=slot.practitioner_id, consent=True, source="staff",
-                             patient={"full_name": name, "email": email, "phone": phone,
-                                      "date_of_birth": born})
-                booked += 1
-            except booking.BookingError:
-                continue  # overlaps another demo booking; demo data need not be complete
-    course_service = next(s for s in services if s.is_course)
-    starts = courses.find_course_starts(course_service, 5, today + timedelta(days=7),
-                                        today + timedelta(days=21))
-    if starts:
-        name, email, phone, born = PATIENTS[0]
-        courses.book_course(service_id=course_service.id, start=starts[0].start, sessions=5,
-                            consent=True, source="staff", patient={
-                                "full_name": name, "email": email, "phone": phone,
-                                "date_of_birth": born})
-    return f"{len(services)} services, {len(PRACTITIONERS)} practitioners, {booked} appointments"
+
+def create_staff_accounts(clinic):
+    """One account per role, each with a random password (returned once, never stored)."""
+    accounts = []
+    for email, role, name, practitioner in STAFF:
+        password = "-".join(secrets.token_urlsafe(6) for _ in range(3))
+        practitioner_id = clinic.practitioners[practitioner] if practitioner else None
+        user = staff_accounts.create_staff(email, password, (role,), full_name=name,
+                                           practitioner_id=practitioner_id)
+        accounts.append(StaffAccount(email, role, password, user))
+    return accounts
+
+
+def has_services():
+    return db.session.execute(select(Service.id).limit(1)).first() is not None
