@@ -100,12 +100,6 @@ class Config:
     # course's last attended session, both included (clinical.md Outcomes). A later answer is
     # kept and shown but left out ("answered late"); the link says the window has closed.
     FOLLOW_UP_WINDOWS = {"1m": (21, 45), "3m": (75, 120)}
-    # MIDAS asks about the last 3 months: asked at these follow-ups only (when it is on).
-    FOLLOW_UP_MIDAS_LABELS = ("3m",)
-    # When a follow-up answer counts in the outcomes report: (first, last) days after the
-    # course's last attended session, both included (clinical.md Outcomes). A later answer is
-    # kept and shown but left out ("answered late"); the link says the window has closed.
-    FOLLOW_UP_WINDOWS = {"1m": (21, 45), "3m": (75, 120)}
 
     # Languages (README, "Languages"): Ukrainian by default, English on request (?lang=en, the
     # "lang" cookie, or the browser's Accept-Language). Catalogues: translations/<lang>/.
@@ -196,17 +190,17 @@ class TestingConfig(Config):
     # Never mail from tests by accident: the email tests start their own SMTP server.
     MAIL_SERVER = None
     MAIL_CONSOLE = True
-    # "__Host-": browsers keep it only when Secure, with Path=/ and no Domain, so no other host
-    # (a subdomain, a plain-http page) can set or overwrite the session cookie.
-    SESSION_COOKIE_NAME = "__Host-expio_session"
-    SESSION_COOKIE_PATH = "/"
-    SESSION_COOKIE_DOMAIN = None
     # Most tests assert the English text; tests/test_i18n.py checks the Ukrainian pages.
     BABEL_DEFAULT_LOCALE = "en"
 
 
 class ProductionConfig(Config):
     ENV_NAME = "production"
+    # "__Host-": browsers keep it only when Secure, with Path=/ and no Domain, so no other host
+    # (a subdomain, a plain-http page) can set or overwrite the session cookie.
+    SESSION_COOKIE_NAME = "__Host-expio_session"
+    SESSION_COOKIE_PATH = "/"
+    SESSION_COOKIE_DOMAIN = None
     SESSION_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
     HSTS_SECONDS = 31536000
