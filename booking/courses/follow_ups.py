@@ -30,6 +30,7 @@ config.FOLLOW_UPS says when: ((label, days after the course's end), ...).
 Tokens are shown once (returned to the caller that sends them) and stored as their sha256 only.
 Audit events carry ids, labels and dates: never a token, a rating or an answer.
 """
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -40,6 +41,7 @@ from flask import current_app
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from markupsafe import Markup
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -71,12 +73,22 @@ REQUIRED = _l("Please answer this question.")
 WHOLE_NUMBER = _l("Please enter a whole number.")
 PAIN_RANGE = _l("Please choose a number from 0 to 10.")
 
-LABEL_WORDS = {"1m": _l("1 month"), "3m": _l("3 months")}
+MONTHS_LABEL = re.compile(r"(\d{1,2})m")
+
+
+def label_months(label):
+    """"1m" -> 1, "3m" -> 3, "12m" -> 12; None for a label that is not a number of months."""
+    match = MONTHS_LABEL.fullmatch(label or "")
+    return int(match[1]) if match else None
 
 
 def label_words(label):
-    """"1m" -> "1 month"; a label config adds later is shown as it is."""
-    return str(LABEL_WORDS.get(label, label))
+    """"1m" -> "1 month", "3m" -> "3 months", in the plural forms of the page's language
+    ("1 місяць", "3 місяці", "5 місяців"); any other label a setting adds is shown as it is."""
+    months = label_months(label)
+    if months is None:
+        return label
+    return ngettext("%(num)d month", "%(num)d months", months)
 
 
 # --- Errors ----------------------------------------------------------------------------------------
@@ -289,6 +301,7 @@ class FollowUpState:
     id: int
     label: str
     when: str  # "1 month"
+    months: int | None  # 1 (None for a label that is not a number of months)
     due_on: date
     answered_at: datetime | None
     answers: dict  # the saved answers by form key (empty when not answered)
@@ -334,7 +347,8 @@ def _state(row, now):
     tz = clinic_tz()
     answered = row.answered_at is not None
     return FollowUpState(
-        id=row.id, label=row.label, when=label_words(row.label), due_on=row.due_on,
+        id=row.id, label=row.label, when=label_words(row.label),
+        months=label_months(row.label), due_on=row.due_on,
         answered_at=row.answered_at, answers=answers,
         ask_midas=(row.midas is not None) if answered else asks_midas(row.label),
         closes_on=last,

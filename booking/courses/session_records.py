@@ -29,6 +29,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import audit, settings
 from ..database import begin_write
+from ..localized import localized
 from ..extensions import db
 from ..models import (ADVERSE_EVENT_CODES, SEVERITIES, AdverseEvent, Appointment,
                       AppointmentStatus, Course, CourseStatus, InfusionRate, InfusionSession,
@@ -535,8 +536,8 @@ def session_page(appointment_id, *, now=None):
         starts_at=appointment.starts_at, ends_at=appointment.ends_at,
         local_day=local_start.date(), status=appointment.status,
         status_label=str(APPOINTMENT_STATUS_LABELS.get(appointment.status, appointment.status)),
-        service_name=appointment.service.name,
-        practitioner_name=appointment.practitioner.full_name,
+        service_name=localized(appointment.service, "name"),
+        practitioner_name=localized(appointment.practitioner, "full_name"),
         patient_name=appointment.patient.full_name,
         course_id=appointment.course_id, course_day=appointment.course_day,
         course_sessions=appointment.course.sessions_count if appointment.course else None,
@@ -718,7 +719,8 @@ def course_view(course_id, *, now=None):
             stopped=bool(record.stopped), paused=bool(record.paused), **row))
     return CourseView(
         id=course.id, reference=course.reference, patient_name=course.patient.full_name,
-        service_name=course.service.name, practitioner_name=course.practitioner.full_name,
+        service_name=localized(course.service, "name"),
+        practitioner_name=localized(course.practitioner, "full_name"),
         status=course.status,
         status_label=str(COURSE_STATUS_LABELS.get(course.status, course.status)),
         awaiting_review=course.status == CourseStatus.AWAITING_REVIEW.value,

@@ -32,6 +32,7 @@ from wtforms.widgets import CheckboxInput, DateInput, ListWidget, TimeInput
 from .. import clinic_admin
 from ..auth import services as accounts
 from ..auth.access import staff_required
+from ..localized import localized
 from ..models import ROLES
 from .blueprint import ADMIN, bp
 
@@ -197,8 +198,8 @@ def add_errors(form, fields):
 
 def _practitioner_choices(none_label):
     return [SelectChoice("", none_label)] + [
-        SelectChoice(str(p.id),
-                     p.full_name if p.active else _("%(name)s (inactive)", name=p.full_name))
+        SelectChoice(str(p.id), localized(p, "full_name") if p.active
+                     else _("%(name)s (inactive)", name=localized(p, "full_name")))
         for p in clinic_admin.all_practitioners()
     ]
 
@@ -513,7 +514,8 @@ def practitioner_hours(practitioner_id):
         general = add_errors(form, error.fields)
         return _hours_page(practitioner, form, status=error.status,
                            messages=[error.message, *general])
-    flash(_("Working hours of %(name)s are saved.", name=practitioner.full_name), "success")
+    flash(_("Working hours of %(name)s are saved.", name=localized(practitioner, "full_name")),
+          "success")
     return redirect(url_for(".practitioner_hours", practitioner_id=practitioner_id), 303)
 
 

@@ -502,7 +502,7 @@ def desk_reschedule(appointment_id):
         return _render_move(options, form, message=error.message, status=error.status)
     flash(_("Moved to %(when)s with %(who)s.",
             when=format_datetime(moved.starts_at, DATETIME_PATTERN),
-            who=moved.practitioner.full_name), "success")
+            who=localized(moved.practitioner, "full_name")), "success")
     return redirect(safe_next(form.next.data)
                     or url_for(".desk_appointment", appointment_id=appointment_id), 303)
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import audit
 from ..database import begin_write
+from ..localized import localized
 from ..extensions import db
 from ..courses import services as courses
 from ..courses.session_records import (APPOINTMENT_STATUS_LABELS, COURSE_STATUS_LABELS,
@@ -627,8 +628,8 @@ def clinician_list(practitioner_id, first_day=None, days=DEFAULT_DAYS):
             starts_at=appointment.starts_at,
             ends_at=appointment.ends_at,
             patient_name=appointment.patient.full_name,
-            service_name=appointment.service.name,
-            practitioner_name=appointment.practitioner.full_name,
+            service_name=localized(appointment.service, "name"),
+            practitioner_name=localized(appointment.practitioner, "full_name"),
             status=appointment.status,
             status_label=str(APPOINTMENT_STATUS_LABELS.get(appointment.status,
                                                            appointment.status)),
@@ -913,8 +914,8 @@ def review_data(appointment_id):
         appointment_id=appointment.id, reference=appointment.reference,
         starts_at=appointment.starts_at, ends_at=appointment.ends_at,
         status_label=str(APPOINTMENT_STATUS_LABELS.get(appointment.status, appointment.status)),
-        service_name=appointment.service.name,
-        practitioner_name=appointment.practitioner.full_name,
+        service_name=localized(appointment.service, "name"),
+        practitioner_name=localized(appointment.practitioner, "full_name"),
         patient_name=appointment.patient.full_name,
         ketamine_asked=appointment.service.needs_ketamine_prescreen,
         course=_course_section(appointment),

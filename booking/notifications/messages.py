@@ -383,14 +383,15 @@ def queue_follow_up(item):
     patient = db.session.get(Patient, item.patient_id)
     if not _reachable(patient):
         return None
-    from ..courses.follow_ups import label_words
+    from ..courses.follow_ups import label_months, label_words
 
     language = email_language(patient.language)
     with force_locale(language):
         subject = _("How are you since your treatment course at %(clinic)s?",
                     clinic=current_app.config["CLINIC_SHORT_NAME"])
         context = {"link": canonical_url("follow_up.page", token=item.token),
-                   "when": label_words(item.label), "course_reference": item.course_reference}
+                   "when": label_words(item.label), "months": label_months(item.label),
+                   "course_reference": item.course_reference}
     return _queue("follow_up", patient, subject, "follow_up", context,
                   dedupe_key=follow_up_key(item.request_id))
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 from ..courses import services as courses
 from ..extensions import db
 from ..intake.services import intake_status
+from ..localized import localized
 from ..models import (
     Appointment,
     AppointmentStatus,
@@ -572,10 +573,13 @@ def _parse_instant(value):
 
 
 def appointment_history(appointment_id):
-    """The audit events of one appointment, oldest first (the index on object_type+object_id)."""
+    """The changes of one appointment, oldest first (the index on object_type+object_id): its
+    appointment.* audit events. Who viewed its intake or session record is not a change and
+    stays in the audit log (the desk's page is not the place for clinical events)."""
     events = db.session.execute(
         select(AuditEvent)
-        .where(AuditEvent.object_type == "appointment", AuditEvent.object_id == appointment_id)
+        .where(AuditEvent.object_type == "appointment", AuditEvent.object_id == appointment_id,
+               AuditEvent.action.like("appointment.%"))
         .order_by(AuditEvent.at, AuditEvent.id)
     ).scalars().all()
     wanted = {snapshot.get("practitioner_id")
@@ -583,9 +587,10 @@ def appointment_history(appointment_id):
                                                    (event.details or {}).get("after"))
               if isinstance(snapshot, dict)}
     wanted.discard(None)
-    names = dict(db.session.execute(
-        select(Practitioner.id, Practitioner.full_name).where(Practitioner.id.in_(wanted))
-    ).all()) if wanted else {}
+    names = {practitioner.id: localized(practitioner, "full_name")
+             for practitioner in db.session.execute(
+                 select(Practitioner).where(Practitioner.id.in_(wanted))).scalars()
+             } if wanted else {}
 
     def snapshot(raw):
         if not isinstance(raw, dict):
@@ -804,12 +809,13 @@ def _course_query(course_id):
 
 
 def course_history(course_id):
-    """The audit events of one course, oldest first (the index on object_type+object_id).
-    Their details (session days, instants) are not read: the page says what happened, when and
-    by whom."""
+    """The changes of one course, oldest first (the index on object_type+object_id): its
+    course.* audit events (views of its records stay in the audit log). Their details (session
+    days, instants) are not read: the page says what happened, when and by whom."""
     events = db.session.execute(
         select(AuditEvent.at, AuditEvent.actor, AuditEvent.action)
-        .where(AuditEvent.object_type == "course", AuditEvent.object_id == course_id)
+        .where(AuditEvent.object_type == "course", AuditEvent.object_id == course_id,
+               AuditEvent.action.like("course.%"))
         .order_by(AuditEvent.at, AuditEvent.id)
     ).all()
     return [CourseHistoryRow(at=at, actor=actor or "", action=action)
