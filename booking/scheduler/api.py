@@ -11,6 +11,7 @@ blueprint: api_manage.py (a booking by its private token), api_courses.py (cours
 api_waitlist.py (the waitlist).
 """
 import functools
+import json
 from datetime import date, datetime
 
 from flask import Blueprint, current_app, g, jsonify, request
@@ -24,7 +25,7 @@ from ..jsonbody import MAX_DEPTH, MalformedBody, NotAnObject, read_object
 from ..notifications.messages import canonical_url
 from ..security import booking_limit, limit_blueprint
 from ..timeutil import clinic_tz
-from . import services
+from . import reference, services
 from .contacts import InvalidDetails
 from .openapi import EARLIEST_DAY, LATEST_DAY, openapi_document
 
@@ -211,8 +212,11 @@ def service_or_404(service):
     return service
 
 
-def practitioner_or_404(service, practitioner_id):
-    for practitioner in services.practitioners_for(service):
+def practitioner_or_404(service, practitioner_id, practitioners_for=services.practitioners_for):
+    """None for no practitioner_id; else one of those offering the service, or 404."""
+    if practitioner_id is None:
+        return None
+    for practitioner in practitioners_for(service):
         if practitioner.id == practitioner_id:
             return practitioner
     raise bad_parameter(404, "practitioner", _("No such practitioner offers this service."))
@@ -331,10 +335,17 @@ def _practitioner_json(practitioner):
 
 
 def slots_json(slots):
+    # The engine already gives each slot in the clinic's zone: no second conversion; and an
+    # instant is written once however many slots share it (one's end is often another's
+    # start, and practitioners share starts).
+    text = {}
+    for slot in slots:
+        for instant in (slot.start, slot.end):
+            if instant not in text:
+                text[instant] = instant.isoformat()
     return {
         "timezone": current_app.config["CLINIC_TZ"],
-        # The engine already gives each slot in the clinic's zone: no second conversion.
-        "slots": [{"start": s.start.isoformat(), "end": s.end.isoformat(),
+        "slots": [{"start": text[s.start], "end": text[s.end],
                    "practitioner_id": s.practitioner_id} for s in slots],
     }
 
@@ -344,38 +355,47 @@ def openapi():
     return jsonify(openapi_document())
 
 
+# The read-only calls below take services, practitioners, hours and closures from the
+# per-worker cache (reference.py: one query to know it is current), not from the ORM.
+
 @bp.get("/services")
 def list_services():
     # Courses book several sessions at once: /course-services lists them.
+    known = reference.current()
     return jsonify({"services": [
-        service_json(s, [p.id for p in services.practitioners_for(s)])
-        for s in services.bookable_services() if not s.is_course]})
+        service_json(s, [p.id for p in known.practitioners_for(s)])
+        for s in known.bookable() if not s.is_course]})
 
 
 @bp.get("/practitioners")
 def list_practitioners():
     service_id = int_arg("service", required=False)
+    known = reference.current()
     if service_id is None:
         seen = {}
-        for service in services.bookable_services():
+        for service in known.bookable():
             if service.is_course:
                 continue
-            for practitioner in services.practitioners_for(service):
+            for practitioner in known.practitioners_for(service):
                 seen.setdefault(practitioner.id, practitioner)
         practitioners = [seen[pid] for pid in sorted(seen)]
     else:
-        practitioners = services.practitioners_for(
-            service_or_404(services.get_bookable_service(service_id)))
+        practitioners = known.practitioners_for(
+            service_or_404(known.bookable_service(service_id)))
     return jsonify({"practitioners": [_practitioner_json(p) for p in practitioners]})
 
 
 @bp.get("/slots")
 def list_slots():
-    service = service_or_404(services.get_bookable_service(int_arg("service")))
+    known = reference.current()
+    service = service_or_404(known.bookable_service(int_arg("service")))
     first_day, last_day = day_range()
     practitioner_id = int_arg("practitioner", required=False)
-    practitioner = practitioner_or_404(service, practitioner_id) if practitioner_id else None
-    return jsonify(slots_json(services.find_slots(service, first_day, last_day, practitioner)))
+    practitioner = practitioner_or_404(service, practitioner_id, known.practitioners_for)
+    body = reference.slots_answer(known, service, first_day, last_day, practitioner,
+                                  lambda found: json.dumps(slots_json(found),
+                                                           separators=(",", ":")))
+    return current_app.response_class(body, mimetype="application/json")
 
 
 # --- Booking a slot -------------------------------------------------------------------------------

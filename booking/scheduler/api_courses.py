@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from ..courses import services as courses
 from ..extensions import limiter
 from ..security import booking_limit
-from . import services
+from . import reference
 from .api import (
     ApiError,
     bad_parameter,
@@ -32,9 +32,9 @@ from .api import (
 from .course_views import does_not_fit_message
 
 
-def _course_service_json(service):
+def _course_service_json(service, known):
     counts = courses.session_counts(service)
-    return {**service_json(service, [p.id for p in services.practitioners_for(service)]),
+    return {**service_json(service, [p.id for p in known.practitioners_for(service)]),
             "min_sessions": counts.start, "max_sessions": counts.stop - 1}
 
 
@@ -56,7 +56,8 @@ def _start_json(course_start):
 
 @bp.get("/course-services")
 def list_course_services():
-    return jsonify({"services": [_course_service_json(s) for s in services.bookable_services()
+    known = reference.current()
+    return jsonify({"services": [_course_service_json(s, known) for s in known.bookable()
                                  if s.is_course]})
 
 
@@ -66,7 +67,7 @@ def list_course_starts():
     sessions = _sessions_arg(service)
     first_day, last_day = day_range()
     practitioner_id = int_arg("practitioner", required=False)
-    practitioner = practitioner_or_404(service, practitioner_id) if practitioner_id else None
+    practitioner = practitioner_or_404(service, practitioner_id)
     found = courses.find_course_starts(service, sessions, first_day, last_day, practitioner)
     return jsonify({"timezone": current_app.config["CLINIC_TZ"],
                     "starts": [_start_json(s) for s in found]})
