@@ -98,6 +98,8 @@ def create_app(config_class=None):
     register_template_helpers(app)
     register_cli(app)
     register_privacy_cli(app)
+    from .backup import register_backup_cli
+    register_backup_cli(app)
     from .subscribers import register_subscribers
     register_subscribers()
     security.install(app, limiter)
