@@ -101,6 +101,28 @@ class Config:
     # kept and shown but left out ("answered late"); the link says the window has closed.
     FOLLOW_UP_WINDOWS = {"1m": (21, 45), "3m": (75, 120)}
 
+    # The headache diary (booking/diary; shared/clinical.md "Headache diary and durability").
+    # Today and this many days before can be filled or corrected through the private link;
+    # older days are locked.
+    DIARY_EDIT_DAYS = 7
+    # A 28-day window with fewer dates filled is not evaluable: no figure (never 0), counted apart.
+    DIARY_MIN_FILLED_DAYS = 21
+    # 28-day blocks after a course: B1 = days 1-28 after its last session, B2 = 29-56, ...
+    DIARY_BLOCKS = 3
+    # When relief ends, for durability: "R1" headache days above half the baseline, "R2" back
+    # to the baseline or above, "R3" pain no longer 2 points below admission (a follow-up answer).
+    DIARY_RELAPSE_RULE = "R1"
+    # Daily reminders go on until this many days after a course's last session (None: the last
+    # follow-up of FOLLOW_UPS, 90 days), and after a visit that is not a course (the baseline of
+    # a course that may follow) this many days.
+    DIARY_DAYS_AFTER_COURSE = None
+    DIARY_DAYS_AFTER_VISIT = 28
+    # The hours (clinic time) a patient may choose for the daily reminder; never after 21:00,
+    # and nothing is queued after 21:00 (a reminder missed by then is skipped that day).
+    DIARY_REMINDER_HOURS = tuple(range(7, 22))
+    # A reminder's link opens the diary (and nothing else) for this many days.
+    DIARY_LINK_DAYS = 8
+
     # Languages (README, "Languages"): Ukrainian by default, English on request (?lang=en, the
     # "lang" cookie, or the browser's Accept-Language). Catalogues: translations/<lang>/.
     LANGUAGES = ("en", "uk")
@@ -162,8 +184,8 @@ class Config:
     # The worker (`flask --app wsgi worker`): when each periodic job runs, overriding the
     # defaults in booking/worker/jobs.py: a number of minutes (every N minutes on the clock) or
     # "HH:MM" (daily, clinic time); None switches a job off (where cron still runs it).
-    # Defaults: send-mail 1, send-reminders 5, send-followups "09:00" (patients get the request
-    # in the morning, not at dawn), purge "02:30" (a quiet hour).
+    # Defaults: send-mail 1, send-reminders 5, send-diary-prompts 5, send-followups "09:00"
+    # (patients get the request in the morning, not at dawn), purge "02:30" (a quiet hour).
     WORKER_SCHEDULE = {}
 
 

@@ -80,6 +80,8 @@ def create_app(config_class=None):
     app.register_blueprint(intake_bp)
     from .courses.follow_up_views import bp as follow_up_bp
     app.register_blueprint(follow_up_bp)
+    from .diary.views import bp as diary_bp
+    app.register_blueprint(diary_bp)
     from .notifications.views import bp as notifications_bp
     app.register_blueprint(notifications_bp)
     from .notifications.feed_views import bp as feeds_bp

@@ -147,6 +147,7 @@ def _service_snapshot(service):
         "active": service.active,
         "needs_ketamine_prescreen": service.needs_ketamine_prescreen,
         "clinician_confirms_courses": service.clinician_confirms_courses,
+        "offers_diary": service.offers_diary,
         "practitioner_ids": sorted(p.id for p in service.practitioners),
     }
 
@@ -175,7 +176,7 @@ def _clean_service(fields):
             errors[name] = _l("Please enter a whole number of minutes from %(low)d to %(high)d.",
                               low=low, high=high)
     for name in ("online_bookable", "active", "needs_ketamine_prescreen",
-                 "clinician_confirms_courses"):
+                 "clinician_confirms_courses", "offers_diary"):
         clean[name] = _flag(fields.get(name))
     ids = set()
     for value in fields.get("practitioner_ids") or ():
@@ -204,7 +205,7 @@ def create_service(*, actor, **fields):
     """A new service. fields: name, name_uk, description, description_uk, duration_minutes,
     grid_minutes,
     buffer_minutes, online_bookable, active, needs_ketamine_prescreen,
-    clinician_confirms_courses, practitioner_ids."""
+    clinician_confirms_courses, offers_diary, practitioner_ids."""
     begin_write()
     try:
         clean = _clean_service(fields)

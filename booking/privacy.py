@@ -29,6 +29,7 @@ from sqlalchemy import and_, delete, false, func, or_, select
 
 from . import audit, idempotency
 from .database import begin_write
+from .diary import data_rights as diary_data
 from .extensions import db
 from .models import (
     IdempotencyKey,
@@ -304,6 +305,7 @@ def _counts(scope):
                                 OutboxMessage.status != "sent"),
         "emails_sent": _count(OutboxMessage, _in(OutboxMessage.id, scope.outbox_ids),
                               OutboxMessage.status == "sent"),
+        **diary_data.counts(scope.patient.id),
     }
 
 
@@ -328,6 +330,10 @@ COUNT_LABELS = {
     "waitlist_offers": _l("Waitlist offers"),
     "emails_unsent": _l("Emails not sent yet"),
     "emails_sent": _l("Emails sent"),
+    "diary_entries": _l("Headache diary days"),
+    "diary_medicines": _l("Medicines noted in the diary"),
+    "diary_links": _l("Diary reminder links"),
+    "preventive_starts": _l("New preventives noted by a clinician"),
 }
 
 
@@ -513,6 +519,7 @@ def _export_data(scope):
             "weekdays": _plain(e.weekdays), "status": e.status,
             "joined_at": _instant(e.created_at),
         } for e in entries],
+        "headache_diary": diary_data.export(patient.id, _instant),
         "emails": [{"kind": m.kind, "to": m.to_address, "subject": m.subject,
                     "status": m.status, "queued_at": _instant(m.created_at),
                     "sent_at": _instant(m.sent_at)} for m in messages],
@@ -594,6 +601,7 @@ def _erase(patient):
     counts["adverse_events"] = _delete_children(AdverseEvent, AdverseEvent.session_id,
                                                 scope.session_ids)
     counts["session_records"] = _delete_ids(InfusionSession, scope.session_ids)
+    counts.update(diary_data.erase(pid))  # the headache diary, its settings and links
 
     # Follow-ups: the answers go, the request stays (a course's follow-up happened or not),
     # its link dies.

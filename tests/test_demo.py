@@ -324,9 +324,11 @@ def test_nothing_waits_in_the_outbox(demo_at):
 def test_the_workers_first_run_sends_nothing_from_the_demo(demo_at, smtp_server):
     demo_at(**smtp_server.settings())
     runs = {run.job: run for run in Worker().run_due()}
-    assert set(runs) == {"send-mail", "send-reminders", "send-followups", "purge"}
+    assert set(runs) == {"send-mail", "send-reminders", "send-diary-prompts", "send-followups",
+                         "purge"}
     assert all(run.ok for run in runs.values())
     assert runs["send-mail"].counts["sent"] == 0
     assert runs["send-reminders"].counts == {"reminders": 0, "nudges": 0}
     assert runs["send-followups"].counts == {"requests": 0, "emails": 0}
+    assert runs["send-diary-prompts"].counts == {"reminders": 0}
     assert smtp_server.received == []

@@ -111,6 +111,11 @@ class ServiceForm(FlaskForm):
         description=_l("For course services. Each course waits, its times held, until a "
                        "clinician confirms it, even when the intake raises nothing. Untick to "
                        "let an intake with no flags confirm the course by itself."))
+    offers_diary = BooleanField(
+        _l("Invite patients to the headache diary"),
+        description=_l("Booking it links the patient to their headache diary: the 28 days "
+                       "before a course are its baseline, the diary after it shows whether the "
+                       "relief lasts."))
     practitioner_ids = CheckboxesField(_l("Practitioners who offer it"), choices=[])
 
 
@@ -338,7 +343,7 @@ def staff_reset_password(user_id):
 SERVICE_FIELDS = ("name", "name_uk", "description", "description_uk", "duration_minutes",
                   "grid_minutes", "buffer_minutes",
                   "online_bookable", "active", "needs_ketamine_prescreen",
-                  "clinician_confirms_courses", "practitioner_ids")
+                  "clinician_confirms_courses", "offers_diary", "practitioner_ids")
 
 
 def _service_form(data=None):

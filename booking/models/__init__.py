@@ -3,6 +3,7 @@ from .appointment import ACTIVE_STATUSES, Appointment, AppointmentStatus
 from .attention import AttentionItem, AttentionOutcome
 from .calendar import Closure, WorkingHours
 from .course import Course, CourseStatus
+from .diary import DiaryEntry, DiaryLink, DiaryMedicine, DiarySettings, PreventiveStart
 from .follow_up import FollowUpRequest
 from .idempotency import IdempotencyKey
 from .intake import (
@@ -61,6 +62,11 @@ __all__ = [
     "SEVERITIES",
     "VitalSign",
     "Course",
+    "DiaryEntry",
+    "DiaryLink",
+    "DiaryMedicine",
+    "DiarySettings",
+    "PreventiveStart",
     "CourseStatus",
     "RESOURCE_KINDS",
     "Resource",

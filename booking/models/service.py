@@ -54,6 +54,9 @@ class Service(db.Model):
     # intake (courses.services.needs_review). Off: a clean intake confirms the course itself.
     clinician_confirms_courses: Mapped[bool] = mapped_column(Boolean, default=False,
                                                              server_default=false())
+    # A setting per service: booking it invites the patient to the headache diary (the manage
+    # page links to it; booking.diary). On for course services by migration 0015.
+    offers_diary: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     practitioners: Mapped[list["Practitioner"]] = relationship(
         secondary=practitioner_service, back_populates="services", order_by="Practitioner.id"

@@ -12,14 +12,15 @@ WORKER_HELP = """Run every periodic job on its schedule, until stopped (SIGTERM 
 \b
   send-mail        every minute: deliver the due emails of the outbox
   send-reminders   every 5 minutes: queue reminders and questionnaire nudges
+  send-diary-prompts every 5 minutes: the headache diary's daily reminders
   send-followups   daily at 09:00 clinic time: course follow-up requests
   purge            daily at 02:30 clinic time: remove data past retention
 
 WORKER_SCHEDULE in config.py changes a schedule or switches a job off. Each
 job runs under a database lock, so two workers (or servers) never run one
 job at once. One log line per run: the job, its counts, how long it took.
-The separate commands (send-mail, send-reminders, send-followups, purge)
-stay, for cron.
+The separate commands (send-mail, send-reminders, send-diary-prompts,
+send-followups, purge) stay, for cron.
 """
 
 

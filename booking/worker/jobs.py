@@ -43,6 +43,12 @@ def _send_reminders(now):
     return {"reminders": reminders, "nudges": len(queued) - reminders}
 
 
+def _send_diary_prompts(now):
+    from ..diary.reminders import queue_due_prompts
+
+    return {"reminders": len(queue_due_prompts(now))}
+
+
 def _send_followups(now):
     from ..courses.follow_ups import create_due_follow_ups
     from ..notifications.messages import queue_follow_ups
@@ -62,6 +68,7 @@ def _purge(now):
 JOBS = (
     Job("send-mail", _send_mail, 1),
     Job("send-reminders", _send_reminders, 5),
+    Job("send-diary-prompts", _send_diary_prompts, 5),
     Job("send-followups", _send_followups, "09:00", lease=timedelta(minutes=30)),
     Job("purge", _purge, "02:30", lease=timedelta(hours=1)),
     # Later jobs go here (the diary and message prompts): see the module's docstring.

@@ -11,7 +11,8 @@ from booking.notifications import messages
 from booking.worker.runner import Worker
 from tests.conftest import NOW, run_at_once
 
-ALL_JOBS = ["send-mail", "send-reminders", "send-followups", "purge"]
+ALL_JOBS = ["send-mail", "send-reminders", "send-diary-prompts", "send-followups", "purge"]
+EVERY_5 = ["send-mail", "send-reminders", "send-diary-prompts"]
 
 
 def at(app, moment):
@@ -48,11 +49,11 @@ def test_each_job_falls_due_on_its_own_schedule(app):
     at(app, NOW + timedelta(minutes=1))
     assert names(worker.run_due()) == ["send-mail"]
     at(app, NOW + timedelta(minutes=5, seconds=3))
-    assert names(worker.run_due()) == ["send-mail", "send-reminders"]
+    assert names(worker.run_due()) == EVERY_5
     at(app, datetime(2026, 12, 8, 0, 30, 0, tzinfo=timezone.utc))   # Tuesday 02:30 Kyiv
-    assert names(worker.run_due()) == ["send-mail", "send-reminders", "purge"]
+    assert names(worker.run_due()) == EVERY_5 + ["purge"]
     at(app, datetime(2026, 12, 8, 7, 0, 0, tzinfo=timezone.utc))    # Tuesday 09:00 Kyiv
-    assert names(worker.run_due()) == ["send-mail", "send-reminders", "send-followups"]
+    assert names(worker.run_due()) == EVERY_5 + ["send-followups"]
 
 
 def test_two_workers_on_one_database_run_each_job_once(app, make_test_app):
@@ -87,13 +88,13 @@ def test_a_failed_job_is_logged_by_its_error_type_and_tried_again_after_a_pause(
     caplog.set_level(logging.INFO, logger="expio.worker")
     app.config.update(MAIL_SERVER=None, MAIL_CONSOLE=False)  # send-mail refuses to run
     worker = Worker()
-    assert [run.ok for run in worker.run_due()] == [False, True, True, True]
+    assert [run.ok for run in worker.run_due()] == [False, True, True, True, True]
     assert "job=send-mail result=failed error=MailNotConfigured" in worker_lines(caplog)[0]
     at(app, NOW + timedelta(minutes=1))
     assert worker.run_due() == []  # not hammered every minute
     at(app, NOW + timedelta(minutes=5))
     app.config["MAIL_CONSOLE"] = True
-    assert names(worker.run_due()) == ["send-mail", "send-reminders"]
+    assert names(worker.run_due()) == EVERY_5
     assert lock_rows()["send-mail"].last_result == "ok"
 
 
@@ -120,7 +121,7 @@ def test_the_schedule_setting_moves_a_job_or_switches_it_off(app):
     app.config["WORKER_SCHEDULE"] = {"purge": None, "send-followups": "10:00"}
     at(app, datetime(2026, 12, 7, 8, 0, 30, tzinfo=timezone.utc))  # Monday 10:00:30 Kyiv
     worker = Worker()
-    assert names(worker.run_due()) == ["send-mail", "send-reminders", "send-followups"]
+    assert names(worker.run_due()) == EVERY_5 + ["send-followups"]
     at(app, datetime(2026, 12, 8, 7, 0, tzinfo=timezone.utc))  # Tuesday 09:00 Kyiv
     assert "send-followups" not in names(worker.run_due())
     at(app, datetime(2026, 12, 8, 8, 0, tzinfo=timezone.utc))  # Tuesday 10:00 Kyiv
@@ -141,7 +142,7 @@ def test_worker_once_runs_what_is_due_and_exits(app, runner, smtp_server):
     db.session.commit()
     result = runner.invoke(args=["worker", "--once"])
     assert result.exit_code == 0
-    assert "4 job(s) run." in result.output
+    assert "5 job(s) run." in result.output
     assert [received.email["Subject"] for received in smtp_server.received] == ["A time is free"]
     assert "0 job(s) run." in runner.invoke(args=["worker", "--once"]).output
 
