@@ -12,9 +12,13 @@ and marker. The SVG has role="img", a <title> and a <desc>; the page shows the s
 a table. Colours come from the stylesheet through the classes `pain-series-<n>` (the drawing
 itself uses currentColor), so light and dark themes work unchanged.
 
-Points are spaced evenly in time order (one column per distinct instant), not in proportion to
-time: the sessions of a course lie hours apart and its follow-ups months apart, and a true time
-scale would pile the sessions on top of each other. The dates under the columns tell the time.
+Two drawings:
+- `pain_timeline_svg` (the patient's pain page): time-proportional, one width per day, so a
+  month's gap looks like a month; the headache diary's days as a light band, courses as
+  brackets above the plot. The two ratings of a session (before and after) share a date and
+  sit side by side on it, so a course's sessions never pile up.
+- `pain_chart_svg`: points spaced evenly in time order (one column per distinct instant), for
+  short sequences or text labels on the x axis.
 """
 import math
 from dataclasses import dataclass, field
@@ -215,6 +219,26 @@ def _value_label_y(column, cy):
     return cy - 10
 
 
+def _y_axis(plot_width, top, label):
+    """The y axis: a grid line and a label for every whole number 0-10, the axis' name."""
+    parts = ['<g class="pain-axis pain-axis-y" fill="currentColor">']
+    for value in range(Y_MAX + 1):
+        y = top + PLOT_HEIGHT * (1 - value / Y_MAX)
+        parts.append(
+            f'<line class="pain-grid" x1="{LEFT}" x2="{_number(LEFT + plot_width)}" '
+            f'y1="{_number(y)}" y2="{_number(y)}" stroke="currentColor" stroke-opacity="0.18" '
+            f'stroke-width="1"/>'
+            f'<text class="pain-tick" x="{LEFT - 8}" y="{_number(y + 4)}" '
+            f'text-anchor="end">{value}</text>')
+    label_y = top + PLOT_HEIGHT / 2
+    parts.append(
+        f'<text class="pain-axis-label" x="16" y="{_number(label_y)}" text-anchor="middle" '
+        f'transform="rotate(-90 16 {_number(label_y)})">{_text(label)}</text>'
+        f'<line x1="{LEFT}" x2="{LEFT}" y1="{top}" y2="{top + PLOT_HEIGHT}" '
+        f'stroke="currentColor" stroke-width="1.5"/></g>')
+    return "".join(parts)
+
+
 def _svg_open(width, height, title, description, id_prefix, extra_class=""):
     ids = _attr(id_prefix)
     return (
@@ -269,23 +293,7 @@ def pain_chart_svg(series, *, title="Pain over time", description=None,
     parts = [_svg_open(width, height, title, description, id_prefix)]
 
     # The y axis: a grid line and a label for every whole number 0-10.
-    parts.append('<g class="pain-axis pain-axis-y" fill="currentColor">')
-    for value in range(Y_MAX + 1):
-        y = _y(value)
-        parts.append(
-            f'<line class="pain-grid" x1="{LEFT}" x2="{_number(LEFT + plot_width)}" '
-            f'y1="{_number(y)}" y2="{_number(y)}" stroke="currentColor" stroke-opacity="0.18" '
-            f'stroke-width="1"/>'
-            f'<text class="pain-tick" x="{LEFT - 8}" y="{_number(y + 4)}" '
-            f'text-anchor="end">{value}</text>')
-    label_y = TOP + PLOT_HEIGHT / 2
-    parts.append(
-        f'<text class="pain-axis-label" x="16" y="{_number(label_y)}" text-anchor="middle" '
-        f'transform="rotate(-90 16 {_number(label_y)})">{_text(y_axis_label)}</text>')
-    parts.append(
-        f'<line x1="{LEFT}" x2="{LEFT}" y1="{TOP}" y2="{TOP + PLOT_HEIGHT}" '
-        f'stroke="currentColor" stroke-width="1.5"/>')
-    parts.append("</g>")
+    parts.append(_y_axis(plot_width, TOP, y_axis_label))
 
     # The x axis: the date under each column where it changes, turned to fit.
     bottom = TOP + PLOT_HEIGHT
@@ -337,15 +345,225 @@ def pain_chart_svg(series, *, title="Pain over time", description=None,
     # The legend, in text: a sample of each line and marker, and the series' name.
     parts.append('<g class="pain-legend" fill="currentColor">')
     for number, (item, _points) in enumerate(drawn):
-        style = style_of(number)
         y = legend_top + LEGEND_ROW * number + LEGEND_ROW / 2
-        parts.append(f'<g class="pain-legend-item {style.css_class}">')
-        if item.connect:
+        parts.append(legend_item(style_of(number), item.name, y, line=item.connect))
+    parts.append("</g></svg>")
+    return "".join(parts)
+
+
+def legend_item(style, name, y, *, line=True, left=LEFT):
+    """One legend row: a sample of the line (when `line`) with the series' marker, and its
+    name (escaped here)."""
+    parts = [f'<g class="pain-legend-item {style.css_class}">']
+    if line:
+        dash = f' stroke-dasharray="{style.dash}"' if style.dash else ""
+        parts.append(f'<line x1="{left}" x2="{left + 40}" y1="{_number(y)}" '
+                     f'y2="{_number(y)}" stroke="currentColor" stroke-width="2"{dash}/>')
+    parts.append(_marker(style, left + 20, y, name))
+    parts.append(f'<text class="pain-legend-name" x="{left + 52}" y="{_number(y + 4)}" '
+                 f'fill="currentColor">{_text(name)}</text></g>')
+    return "".join(parts)
+
+
+# --- Time-proportional: a month's gap looks like a month ---------------------------------------
+
+TIMELINE_TARGET = 1100  # plot width aimed at, before the per-day limits below
+DAY_MIN, DAY_MAX = 3.0, 16.0  # pixels per day
+PAIR_GAP = 4.5  # two points of one series on one date sit this far left and right of its centre
+COURSE_ROW = 18  # the course marks above the plot: one row each, alternating
+DIARY_OPACITY = "0.10"
+TIMELINE_MIN_PLOT = 420  # room for the legend's words
+
+
+@dataclass(frozen=True)
+class CourseMark:
+    """A course drawn above the plot: from its first session's date to its last's."""
+
+    first: date
+    last: date
+    label: str
+
+
+def _local_day(x, tz):
+    """The clinic date of a point (a date is itself)."""
+    if isinstance(x, datetime):
+        return (x.astimezone(tz) if tz is not None and x.tzinfo is not None else x).date()
+    return x
+
+
+def _runs(days):
+    """Consecutive dates grouped: [(first, last), ...]."""
+    runs = []
+    for day in sorted(set(days)):
+        if runs and (day - runs[-1][1]).days == 1:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+def pain_timeline_svg(series, *, tz=None, first_day=None, last_day=None, diary_days=(),
+                      courses=(), title="Pain over time", description=None,
+                      empty_text="No ratings yet", y_axis_label="Pain (0-10)",
+                      x_axis_label="Date", month_text=None, date_text=None,
+                      diary_label="Days with a diary entry", id_prefix="pain-chart"):
+    """Pain ratings on a time-proportional axis (one width per day), so a month's gap looks
+    like a month. `diary_days` are drawn as a light band (with a legend entry), `courses`
+    (CourseMark) as brackets above the plot with dashed lines at their first and last dates.
+    Points are placed on their clinic date (`tz`); two points of one series on one date
+    (before and after a session) sit side by side, the earlier on the left.
+
+    `first_day`/`last_day` fix the axis (default: the data's first and last dates);
+    `month_text(date)` writes a month under its first day, `date_text(x)` a point's tooltip
+    date. Every text is escaped here."""
+    month_text = month_text or (lambda d: d.strftime("%b %Y"))
+    date_text = date_text or _default_x_text
+    normalised = [(s, p) for s, p in _normalise(series)]
+    drawn = [(s, p) for s, p in normalised if p]
+    total = sum(len(p) for _s, p in drawn)
+    diary_days = sorted(set(diary_days))
+    if description is None:
+        description = (f"Pain ratings from 0 (no pain) to {Y_MAX} over time, on a "
+                       f"time-proportional axis: {total} rating(s) in {len(drawn)} series.")
+    days = [_local_day(x, tz) for _s, p in drawn for x, _v, _l in p] + list(diary_days)
+    if not days:
+        width, height = MIN_WIDTH, 120
+        return "".join([
+            _svg_open(width, height, title, description, id_prefix, " pain-chart-empty"),
+            f'<text class="pain-chart-empty-text" x="{width // 2}" y="{height // 2}" '
+            f'text-anchor="middle" fill="currentColor">{_text(empty_text)}</text>', "</svg>"])
+    days += [d for c in courses for d in (c.first, c.last)]
+    start = first_day or min(days)
+    end = last_day or max(days)
+    if end < start:
+        start, end = end, start
+    span = (end - start).days + 1
+    per_day = max(DAY_MIN, min(DAY_MAX, TIMELINE_TARGET / span))
+    plot_width = max(span * per_day, TIMELINE_MIN_PLOT)
+    per_day = plot_width / span
+    courses = sorted(courses, key=lambda c: c.first)
+    top = TOP + (COURSE_ROW * min(2, len(courses)) + 6 if courses else 0)
+    bottom = top + PLOT_HEIGHT
+    width = LEFT + plot_width + RIGHT
+
+    def x_of(day, offset=0.0):
+        return LEFT + ((day - start).days + 0.5) * per_day + offset
+
+    def y_of(value):
+        return top + PLOT_HEIGHT * (1 - value / Y_MAX)
+
+    legend_rows = len(drawn) + (1 if diary_days else 0)
+    legend_top = bottom + DATE_SPACE + 10
+    height = legend_top + LEGEND_ROW * legend_rows + 8
+    parts = [_svg_open(width, height, title, description, id_prefix, " pain-timeline")]
+
+    # The diary's days: a light band behind everything, one rectangle per run of dates.
+    if diary_days:
+        parts.append('<g class="pain-diary-band" fill="currentColor" '
+                     f'fill-opacity="{DIARY_OPACITY}">')
+        for first, last in _runs(d for d in diary_days if start <= d <= end):
+            x = LEFT + (first - start).days * per_day
+            w = ((last - first).days + 1) * per_day
+            parts.append(f'<rect x="{_number(x)}" y="{top}" width="{_number(w)}" '
+                         f'height="{PLOT_HEIGHT}"/>')
+        parts.append("</g>")
+
+    parts.append(_y_axis(plot_width, top, y_axis_label))
+
+    # The x axis: a tick and the month's name at the first of every month.
+    parts.append('<g class="pain-axis pain-axis-x" fill="currentColor">')
+    parts.append(f'<line x1="{LEFT}" x2="{_number(LEFT + plot_width)}" y1="{bottom}" '
+                 f'y2="{bottom}" stroke="currentColor" stroke-width="1.5"/>')
+    month = date(start.year, start.month, 1)
+    ticks = [start] if start.day != 1 else []
+    while month <= end:
+        if month >= start:
+            ticks.append(month)
+        month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    for day in ticks:
+        x = _number(LEFT + (day - start).days * per_day)
+        parts.append(f'<line x1="{x}" x2="{x}" y1="{bottom}" y2="{bottom + 6}" '
+                     f'stroke="currentColor" stroke-width="1"/>')
+        ty = bottom + 16
+        parts.append(f'<text class="pain-date" x="{x}" y="{ty}" text-anchor="end" '
+                     f'transform="rotate(-40 {x} {ty})">'
+                     f'{_text(month_text(day) if day.day == 1 else date_text(day))}</text>')
+    parts.append(f'<text class="pain-axis-label" x="{_number(LEFT + plot_width / 2)}" '
+                 f'y="{bottom + DATE_SPACE - 4}" text-anchor="middle">'
+                 f'{_text(x_axis_label)}</text></g>')
+
+    # The courses: a bracket above the plot and dashed lines down at their first and last day.
+    if courses:
+        parts.append('<g class="pain-courses" fill="currentColor">')
+        for number, course in enumerate(courses):
+            y = TOP - 4 + COURSE_ROW * (number % 2)
+            x1 = LEFT + (course.first - start).days * per_day
+            x2 = LEFT + ((course.last - start).days + 1) * per_day
+            parts.append(
+                f'<g class="pain-course"><title>{_text(course.label)}</title>'
+                f'<path d="M{_number(x1)} {_number(y + 6)}V{_number(y)}H{_number(x2)}'
+                f'V{_number(y + 6)}" fill="none" stroke="currentColor" stroke-width="2"/>'
+                f'<line x1="{_number(x1)}" x2="{_number(x1)}" y1="{top}" y2="{bottom}" '
+                f'stroke="currentColor" stroke-dasharray="3 3" stroke-opacity="0.6"/>'
+                f'<line x1="{_number(x2)}" x2="{_number(x2)}" y1="{top}" y2="{bottom}" '
+                f'stroke="currentColor" stroke-dasharray="3 3" stroke-opacity="0.6"/>'
+                f'<text class="pain-course-label" x="{_number(x1)}" y="{_number(y - 4)}">'
+                f'{_text(course.label)}</text></g>')
+        parts.append("</g>")
+
+    # The series: points on their date; a series' points on one date side by side.
+    label_slots = {}
+    for number, (item, points) in enumerate(drawn):
+        style = style_of(number)
+        ordered = sorted(points, key=lambda p: _sort_key(p[0]) if _is_time(p[0]) else p[0])
+        per_date = {}
+        for x, _value, _label in ordered:
+            per_date.setdefault(_local_day(x, tz), []).append(x)
+        placed = []
+        for x, value, label in ordered:
+            day = _local_day(x, tz)
+            siblings = per_date[day]
+            offset = 0.0
+            if len(siblings) > 1:
+                index = siblings.index(x)
+                offset = PAIR_GAP * (2 * index - (len(siblings) - 1))
+            placed.append((day, x_of(day, offset), y_of(value), x, value, label))
+        parts.append(f'<g class="pain-series {style.css_class}" data-series="{number}" '
+                     f'data-name="{_attr(item.name)}">')
+        if item.connect and len(placed) > 1:
+            d = "M" + " L".join(f"{_number(px)} {_number(py)}" for _d, px, py, *_r in placed)
             dash = f' stroke-dasharray="{style.dash}"' if style.dash else ""
-            parts.append(f'<line x1="{LEFT}" x2="{LEFT + 40}" y1="{_number(y)}" '
-                         f'y2="{_number(y)}" stroke="currentColor" stroke-width="2"{dash}/>')
-        parts.append(_marker(style, LEFT + 20, y, item.name))
-        parts.append(f'<text class="pain-legend-name" x="{LEFT + 52}" y="{_number(y + 4)}" '
-                     f'fill="currentColor">{_text(item.name)}</text></g>')
+            parts.append(f'<path class="pain-line" fill="none" stroke="currentColor" '
+                         f'stroke-width="2"{dash} d="{d}"/>')
+        for day, px, py, x, value, label in placed:
+            when = date_text(x)
+            tip = f"{item.name}: {label}, {when}: {value}" if label else \
+                f"{item.name}, {when}: {value}"
+            parts.append(_marker(style, px, py, tip))
+            column = label_slots.setdefault(round(px / 14), _Column(key=day, x_text=""))
+            ly = _value_label_y(column, py)
+            parts.append(f'<text class="pain-value" x="{_number(px + 7)}" y="{_number(ly)}" '
+                         f'fill="currentColor" font-weight="700">{value}</text>')
+        parts.append("</g>")
+
+    if total == 0:
+        parts.append(f'<text class="pain-chart-empty-text" x="{_number(LEFT + plot_width / 2)}" '
+                     f'y="{_number(top + PLOT_HEIGHT / 2)}" text-anchor="middle" '
+                     f'fill="currentColor">{_text(empty_text)}</text>')
+
+    # The legend: the diary band, then each series.
+    parts.append('<g class="pain-legend" fill="currentColor">')
+    row = 0
+    if diary_days:
+        y = legend_top + LEGEND_ROW / 2
+        parts.append(f'<g class="pain-legend-item pain-legend-diary"><rect x="{LEFT}" '
+                     f'y="{_number(y - 8)}" width="40" height="16" fill="currentColor" '
+                     f'fill-opacity="{DIARY_OPACITY}" stroke="currentColor" '
+                     f'stroke-opacity="0.4"/><text class="pain-legend-name" x="{LEFT + 52}" '
+                     f'y="{_number(y + 4)}">{_text(diary_label)}</text></g>')
+        row = 1
+    for number, (item, _points) in enumerate(drawn):
+        y = legend_top + LEGEND_ROW * (row + number) + LEGEND_ROW / 2
+        parts.append(legend_item(style_of(number), item.name, y, line=item.connect))
     parts.append("</g></svg>")
     return "".join(parts)

@@ -541,11 +541,12 @@ def _session_label(day, moment):
     return _("Session %(day)d, after", day=day)
 
 
-def pain_chart(patient_id, now=None):
+def pain_chart(patient_id, now=None, *, diary_days=(), courses=()):
     """Every pain rating of the patient over the last CHART_MONTHS months, as table rows and an
     SVG chart: intake ratings (a series per kind), and one line per course (its sessions' pain
-    before and after, then its answered follow-ups). The view is audited. LookupError for an
-    unknown patient."""
+    before and after, then its answered follow-ups). The chart is time-proportional; the
+    headache diary's filled dates (`diary_days`) show as a light band and `courses`
+    (chart.CourseMark) are marked. The view is audited. LookupError for an unknown patient."""
     now = now or utcnow()
     patient = db.session.get(Patient, patient_id)
     if patient is None:
@@ -614,8 +615,8 @@ def pain_chart(patient_id, now=None):
         rows.extend(PainRow(at, label, reference, value, name) for at, value, label in points)
     rows.sort(key=lambda row: row.at)
 
-    svg = chart.pain_chart_svg(
-        series,
+    svg = chart.pain_timeline_svg(
+        series, tz=tz, diary_days=diary_days, courses=courses,
         title=_("Pain over time"),
         description=_("Pain ratings from 0 (no pain) to 10 (worst pain imaginable), from "
                       "%(since)s to %(until)s: %(count)d rating(s). Each series has its own "
@@ -623,7 +624,9 @@ def pain_chart(patient_id, now=None):
                       "the table below.", since=format_date(since, "d MMM y"),
                       until=format_date(until, "d MMM y"), count=len(rows)),
         empty_text=_("No ratings yet"), y_axis_label=_("Pain (0-10)"),
-        x_axis_label=_("Date"), x_text=lambda x: format_date(x, "d MMM y"))
+        x_axis_label=_("Date"), month_text=lambda d: format_date(d, "LLL y"),
+        date_text=lambda x: format_date(x, "d MMM y"),
+        diary_label=_("Days with a diary entry"))
 
     result = PainChart(patient_id=patient.id, patient_name=patient.full_name, since=since,
                        until=until, rows=tuple(rows), series_names=tuple(s.name for s in series),
