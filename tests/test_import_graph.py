@@ -22,6 +22,8 @@ PURE_ENGINES = (
     "booking.courses.chart",
     "booking.intake.scoring",
     "booking.worker.schedule",
+    "booking.diary.figures",
+    "booking.diary.survival_chart",
 )
 FRAMEWORKS = ("flask", "flask_babel", "flask_sqlalchemy", "flask_login", "flask_wtf",
               "sqlalchemy", "werkzeug")

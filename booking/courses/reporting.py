@@ -30,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import audit
+from ..diary import report as diary_report
 from ..extensions import db
 from ..intake import scoring
 from ..models import (Appointment, AppointmentStatus, Course, CourseStatus, FollowUpRequest,
@@ -87,6 +88,7 @@ class OutcomesReport:
     cohort: CohortOutcomes
     courses: tuple[CourseRow, ...]  # the completed ones, in the order of their end
     windows: dict = None  # {label: (first day, last day)} from config FOLLOW_UP_WINDOWS
+    diary: object = None  # booking.diary.figures.DiaryCohort of the same courses
 
     @property
     def follow_up_labels(self):
@@ -252,6 +254,7 @@ def open_report(first_day=None, last_day=None, service_id=None, *, export=None):
         cohort = cohort_outcomes([records[course_id] for course_id in spans], labels, rules,
                                  windows)
         outcomes = {outcome.course_id: outcome for outcome in cohort.courses}
+        diary = diary_report.cohort_diary(found, outcomes, thresholds=rules)
         tz = clinic_tz()
         rows = tuple(
             CourseRow(course_id=course.id, reference=course.reference,
@@ -271,7 +274,7 @@ def open_report(first_day=None, last_day=None, service_id=None, *, export=None):
         raise
     return OutcomesReport(first_day=first_day, last_day=last_day, service=service,
                           follow_ups=follow_ups, thresholds=rules, cohort=cohort, courses=rows,
-                          windows=windows)
+                          windows=windows, diary=diary)
 
 
 # --- One course, for its page --------------------------------------------------------------------

@@ -32,6 +32,7 @@ from ..localized import localized
 from ..courses.outcomes import ADVERSE_EVENT_CODES, NOT_EVALUABLE, Count, Mean, Rate, csv_safe
 from ..courses.outcomes import format_mean, format_percent
 from ..errors import json_error
+from . import outcomes_diary
 from .blueprint import bp
 
 # Clinicians and admins may see the report (the choice); receptionists may not.
@@ -271,6 +272,10 @@ def _page(form, report=None, status=200):
                     for label, days in report.follow_ups] if report else [],
         one_decimal=_one_decimal, not_evaluable=NOT_EVALUABLE, not_a_trial=NOT_A_TRIAL,
         admission_missing=_admission_missing,
+        diary=outcomes_diary.page_sections(report.diary, FigureRow)
+        if report is not None and report.diary is not None else None,
+        durability_svg=(outcomes_diary.durability_svg(report.diary)
+                        if report is not None and report.diary is not None else None),
     ), status))
 
 
@@ -303,6 +308,8 @@ def _course_header(report):
     header.append(_("Pain change not evaluable because"))
     for label in report.follow_up_labels:
         header.append(_("Days to answer %(label)s", label=label))
+    if report.diary is not None:
+        header += outcomes_diary.course_header(report.diary)
     return header
 
 
@@ -325,6 +332,8 @@ def _course_cells(report, row):
     for label in report.follow_up_labels:
         follow_up = o.follow_up(label)
         cells.append(follow_up.days_after_course if follow_up else None)
+    if report.diary is not None:
+        cells += outcomes_diary.course_cells(report.diary, row.course_id)
     return cells
 
 
@@ -362,6 +371,11 @@ def csv_text(report):
         for row in follow_up_figures(report, label):
             write(_summary_cells(FigureRow(row.key, f"{label}: {row.label}", row.unit,
                                            row.figure)))
+    if report.diary is not None:
+        for row in outcomes_diary.all_rows(report.diary):
+            write(_summary_cells(FigureRow(*row)))
+        for cells in outcomes_diary.durability_csv_rows(report.diary):
+            write(cells)
     # A byte order mark, so spreadsheet programs read the UTF-8 (Cyrillic names) correctly.
     return "\ufeff" + out.getvalue()
 
@@ -422,6 +436,8 @@ def _course_json(report, row):
         "pain_not_evaluable_because": o.admission_missing,
         "follow_ups": {label: _course_follow_up_json(o, label)
                        for label in report.follow_up_labels},
+        "diary": outcomes_diary.course_json(report.diary, row.course_id)
+        if report.diary is not None else None,
     }
 
 
@@ -457,6 +473,10 @@ def report_json(report):
             for label, days in report.follow_ups},
         "left_out": {row.key: _figure_json(row.figure) for row in left_out_figures(report)},
         "courses": [_course_json(report, row) for row in report.courses],
+        "diary": outcomes_diary.diary_json(report.diary, _figure_json)
+        if report.diary is not None else None,
+        "durability": outcomes_diary.durability_json(report.diary)
+        if report.diary is not None else None,
     }
 
 
