@@ -96,6 +96,8 @@ def prepare(app, *, now):
             language="uk", now=now, patient={
                 "full_name": "Sofiia Storinka", "email": "sofiia.pages@example.com",
                 "phone": "+380501230099", "date_of_birth": "1984-02-29"})
+        course_service.offers_diary = True  # the course's link opens its headache diary
+        db.session.commit()
         sessions = courses.session_counts(course_service).start
         starts = courses.find_course_starts(course_service, sessions, later + timedelta(days=7),
                                             later + timedelta(days=35), now=now)
@@ -155,6 +157,8 @@ def prepare(app, *, now):
             "day": first_free.start.astimezone(clinic_tz()).date().isoformat(),
             "outcomes_from": (today - timedelta(days=200)).isoformat(),
             "outcomes_to": today.isoformat(),
+            "today": today.isoformat(), "month": today.strftime("%Y-%m"),
+            "locked_day": (today - timedelta(days=20)).isoformat(),
         }
         site.steps = [s for s in intake.steps_for(appointment) if s != "review"]
         first_session = db.session.execute(
@@ -214,6 +218,10 @@ def _variants(site):
         "follow_up.page": [("open", {"token": tokens["follow_up"]}),
                            ("answered", {"token": tokens["follow_up_answered"]})],
         "waitlist.join": [("", {"service": ids["service"]})],
+        "diary.home": [("", {"token": tokens["course"]})],
+        "diary.day": [("today", {"token": tokens["course"], "day": query["today"]}),
+                      ("locked", {"token": tokens["course"], "day": query["locked_day"]})],
+        "diary.month": [("", {"token": tokens["course"], "month": query["month"]})],
         "dashboard.calendar_day": [("", {}), ("with-bookings", {"day": query["day"]})],
         "dashboard.clinician_list": [("mine", {}), ("everyone", {"who": "all", "days": 14})],
         "dashboard.book_caller": [("", {}), ("time-chosen", {
