@@ -52,8 +52,8 @@ class Site:
     ids: dict = field(default_factory=dict)
     tokens: dict = field(default_factory=dict)
     query: dict = field(default_factory=dict)
-    steps: list = field(default_factory=list)         # the future consultation's intake steps
-    course_steps: list = field(default_factory=list)  # the future course's intake steps
+    steps: list = field(default_factory=list)         # the future consultation's intake pages
+    course_steps: list = field(default_factory=list)  # the future course's intake pages
     course_days: int = 0
     staff_email: str = EVERY_ROLE
 
@@ -78,6 +78,8 @@ def prepare(app, *, now):
     from booking.auth import services as staff_accounts
     from booking.courses import services as courses
     from booking.intake import services as intake
+    from booking.intake.forms import form_class
+    from booking.intake.pages import pages_for
     from booking.scheduler import services as booking
     from booking.timeutil import clinic_tz
 
@@ -160,11 +162,15 @@ def prepare(app, *, now):
             "today": today.isoformat(), "month": today.strftime("%Y-%m"),
             "locked_day": (today - timedelta(days=20)).isoformat(),
         }
-        site.steps = [s for s in intake.steps_for(appointment) if s != "review"]
+        questionnaires = form_class("questionnaires", intake.settings())
+        site.steps = [page.slug for page in pages_for(intake.steps_for(appointment),
+                                                      questionnaires) if page.step != "review"]
         first_session = db.session.execute(
             select(Appointment).where(Appointment.course_id == course.id)
             .order_by(Appointment.course_day)).scalars().first()
-        site.course_steps = [s for s in intake.steps_for(first_session) if s != "review"]
+        site.course_steps = [page.slug for page in pages_for(intake.steps_for(first_session),
+                                                             questionnaires)
+                             if page.step != "review"]
         site.course_days = sessions
         db.session.commit()
         staff_accounts.create_staff(EVERY_ROLE, STAFF_PASSWORD, ("receptionist", "clinician", "admin"),

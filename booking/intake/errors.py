@@ -11,11 +11,14 @@ class IntakeError(Exception):
 
 
 class InvalidAnswers(IntakeError):
-    """Some answers are wrong; `fields` maps each answer key to a message for the person."""
+    """Some answers are wrong; `fields` maps each answer key to a message for the person.
+    `clean`: what validation made of the answers it could read (a page that asks part of a
+    step keeps its own, valid keys from it while other pages are still to come)."""
 
-    def __init__(self, fields):
+    def __init__(self, fields, clean=None):
         super().__init__(_l("Please check the answers marked below."))
         self.fields = {key: str(message) for key, message in fields.items()}
+        self.clean = dict(clean or {})
 
 
 class IntakeLocked(IntakeError):

@@ -193,8 +193,27 @@ def _validate(step, answers, appointment, saved):
     raise LookupError(step)
 
 
-def save_step(appointment_id, step, answers, *, language, now=None):
-    """Validate and store one step. Raises InvalidAnswers, IntakeLocked or LookupError."""
+def _validate_part(step, answers, appointment, saved, keys):
+    """A page that asks part of a step (pages.py): the step's saved answers with this page's
+    `keys` from `answers`, validated as a whole. A wrong answer among these keys, or among the
+    step's keys answered before, is an error; a key of a page still to come is not (submit
+    checks the whole step). Returns the cleaned keys of this page and of the earlier ones."""
+    before = dict(saved.get(step) or {})
+    kept = set(keys) | set(before)
+    merged = {**before, **{key: value for key, value in answers.items() if key in keys}}
+    try:
+        cleaned = _validate(step, merged, appointment, saved)
+    except InvalidAnswers as error:
+        wrong = {key: message for key, message in error.fields.items() if key in kept}
+        if wrong:
+            raise InvalidAnswers(wrong) from None
+        cleaned = error.clean
+    return {key: value for key, value in cleaned.items() if key in kept}
+
+
+def save_step(appointment_id, step, answers, *, language, now=None, keys=None):
+    """Validate and store one step, or with `keys` the part of it one page asks (the other
+    answers of the step stay). Raises InvalidAnswers, IntakeLocked or LookupError."""
     now = now or utcnow()
     try:
         appointment = _locked_appointment(appointment_id, now)
@@ -202,7 +221,8 @@ def save_step(appointment_id, step, answers, *, language, now=None):
             raise LookupError(step)
         intake = appointment.intake
         saved = dict(intake.answers or {}) if intake else {}
-        cleaned = _validate(step, answers, appointment, saved)
+        cleaned = _validate(step, answers, appointment, saved) if keys is None \
+            else _validate_part(step, answers, appointment, saved, keys)
         if intake is None:
             intake = Intake(appointment=appointment, patient=appointment.patient, started_at=now,
                             answers={})

@@ -105,7 +105,7 @@ class _Reader:
 
     def done(self):
         if self.errors:
-            raise InvalidAnswers(self.errors)
+            raise InvalidAnswers(self.errors, clean=self.clean)
         return self.clean
 
 

@@ -1,4 +1,5 @@
-"""Every page of the app, in a real browser: nothing scrolls sideways.
+"""Every page of the app, in a real browser: nothing scrolls sideways, and no intake page is
+longer than about four phone screens.
 
 The pages come from the app's url_map (tests/site_pages.py), so a new route is walked as soon as
 it exists, with ids from the demo data. Patients' pages are measured at 360 and 390 px, staff
@@ -22,6 +23,9 @@ from .conftest import LANGUAGES, THEMES
 
 PHONE_WIDTHS = (360, 390)
 STAFF_WIDTHS = (768, 1280, 390)
+# An intake page is short enough to fill in with a migraine: about four phone screens at most,
+# in Ukrainian (the longer language), at 390 px.
+TALLEST_INTAKE_PAGE = 4 * PHONE["height"]
 
 # What sticks out of the window: the deepest elements whose box passes its right edge (their
 # parents stick out because of them), and whether the page hides its overflow.
@@ -113,6 +117,11 @@ def test_no_page_scrolls_sideways_on_a_phone_or_at_the_desk(browser, live_server
                     if result["wide"] > width:
                         found_here.append(f"{result['wide']}px wide: "
                                           + "; ".join(result["culprits"]))
+                    if target.intake_step and lang == "uk" and width == PHONE["width"]:
+                        height = page.evaluate("document.documentElement.scrollHeight")
+                        if height > TALLEST_INTAKE_PAGE:
+                            found_here.append(f"{height}px tall: an intake page may be "
+                                              f"{TALLEST_INTAKE_PAGE}px (four screens)")
                     problems += [f"{where} at {width}px ({theme}): {problem}"
                                  for problem in found_here]
                 page.set_viewport_size({"width": widths[0], "height": PHONE["height"]})

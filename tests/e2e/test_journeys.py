@@ -49,7 +49,8 @@ COURSE_PATIENTS = {
     "en-dark": ("Roman Coursewood", "+380671230024"),
 }
 
-# The intake, step by step, as a patient answers it (MIDAS 10, PHQ-9 8, GAD-7 7).
+# The intake, page by page (booking/intake/pages.py), as a patient answers it (MIDAS 10,
+# PHQ-9 8, GAD-7 7).
 INTAKE = {
     "about": {
         "sex": "female", "language": "uk", "emergency_contact_name": "Oksana Kontaktna",
@@ -59,8 +60,13 @@ INTAKE = {
         "age_at_onset": "15", "months_at_frequency": "24", "getting_worse": "no",
         "onset_after_infection": "y", "headache_days": "10", "migraine_days": "6",
         "moderate_severe_days": "5", "debilitating_days": "3", "attack_hours": "12",
+    },
+    "symptoms": {
         "location": "one_side", "character": "pulsating", "worse_with_activity": "yes",
-        "nausea": "y", "photophobia": "y", "aura": "no", "triggers": ["stress", "sleep"],
+        "nausea": "y", "photophobia": "y", "aura": "no",
+    },
+    "triggers": {
+        "triggers": ["stress", "sleep"],
         "menstrual_relation": "not_applicable", "several_headache_types": "no",
         "prior_attacks_at_least_5": "yes", "red_thunderclap": "no",
         "red_fever_stiff_neck": "no", "red_neuro_deficit": "no", "red_after_head_injury": "no",
@@ -71,11 +77,9 @@ INTAKE = {
         "acute-0-days_per_month": "6", "acute-0-effect": "good",
         "any_acute_days": "8", "any_non_opioid_days": "2",
     },
-    "questionnaires": {
-        **{f"midas_q{n}": "2" for n in range(1, 6)}, "midas_a": "20", "midas_b": "6",
-        **{f"phq9_{n}": "1" for n in range(1, 9)}, "phq9_9": "0", "phq9_difficulty": "1",
-        **{f"gad7_{n}": "1" for n in range(1, 8)},
-    },
+    "midas": {**{f"midas_q{n}": "2" for n in range(1, 6)}, "midas_a": "20", "midas_b": "6"},
+    "phq9": {**{f"phq9_{n}": "1" for n in range(1, 9)}, "phq9_9": "0", "phq9_difficulty": "1"},
+    "gad7": {f"gad7_{n}": "1" for n in range(1, 8)},
 }
 SCORES = {"MIDAS": "10", "PHQ-9": "8", "GAD-7": "7"}
 

@@ -14,6 +14,7 @@ import pytest
 
 from booking.extensions import db
 from booking.intake import services as intake
+from booking.intake.pages import HISTORY_START, HISTORY_SYMPTOMS, KETAMINE_HEALTH
 from booking.models import Appointment
 from booking.scheduler import services
 
@@ -64,6 +65,20 @@ FORM = {
     },
 }
 STEPS = ("about", "history", "pain", "medicines", "questionnaires")
+# The pages a browser sends (booking/intake/pages.py): parts of the steps above, same keys.
+PAGES = ("about", "history", "symptoms", "triggers", "pain", "medicines", "midas", "phq9",
+         "gad7")
+PAGE_FORM = {
+    "about": FORM["about"], "pain": FORM["pain"], "medicines": FORM["medicines"],
+    "history": {k: v for k, v in FORM["history"].items() if k in HISTORY_START},
+    "symptoms": {k: v for k, v in FORM["history"].items() if k in HISTORY_SYMPTOMS},
+    "triggers": {k: v for k, v in FORM["history"].items()
+                 if k not in HISTORY_START + HISTORY_SYMPTOMS},
+    **{name: {k: v for k, v in FORM["questionnaires"].items() if k.startswith(name + "_")}
+       for name in ("midas", "phq9", "gad7")},
+    "ketamine": {k: v for k, v in FORM["ketamine"].items() if k in KETAMINE_HEALTH},
+    "ketamine-more": {k: v for k, v in FORM["ketamine"].items() if k not in KETAMINE_HEALTH},
+}
 
 
 # --- Helpers ----------------------------------------------------------------------------------
@@ -157,14 +172,15 @@ def test_the_whole_intake_from_the_manage_page_to_the_sent_answers(client, booki
 
     about = client.get(url(token, "about"))
     assert about.status_code == 200
-    assert "Step 1 of 6: About you" in words(about)
+    assert "Step 1 of 10: About you" in words(about)
     assert value_of(about, "full_name") == "Test Patient"  # from the booking
     assert "Save and continue" in words(about)
     assert "Your private link brings you back to where you stopped." in words(about)
 
-    expected_next = ["history", "pain", "medicines", "questionnaires", "review"]
-    for step, following in zip(STEPS, expected_next, strict=True):
-        response = client.post(url(token, step), data=FORM[step])
+    # Each page as the browser sends it: its own questions only.
+    expected_next = [*PAGES[1:], "review"]
+    for step, following in zip(PAGES, expected_next, strict=True):
+        response = client.post(url(token, step), data=PAGE_FORM[step])
         assert response.status_code == 303, words(response)[:3000]
         assert response.headers["Location"] == url(token, following)
         if step == "about":
@@ -173,15 +189,16 @@ def test_the_whole_intake_from_the_manage_page_to_the_sent_answers(client, booki
             assert "Continue your questionnaire" in words(client.get(f"/manage/{token}"))
 
     history = client.get(url(token, "history"))
-    assert "Step 2 of 6: Headache history" in words(history)
+    assert "Step 2 of 10: Headache history" in words(history)
+    assert "Step 8 of 10: Your mood" in words(client.get(url(token, "phq9")))
 
     review = client.get(url(token, "review"))
     assert review.status_code == 200
-    assert "Step 6 of 6: Review and submit" in words(review)
+    assert "Step 10 of 10: Review and submit" in words(review)
     page = words(review)
     assert MEDICINE in page and CONTACT_NAME in page
     assert "Throbbing or pulsating" in page
-    for step in ("about", "history", "pain", "medicines", "questionnaires"):
+    for step in PAGES:
         assert f'href="{url(token, step)}">Change' in text(review)
     assert f'action="{url(token, "submit")}"' in text(review)
 
@@ -207,15 +224,66 @@ def test_leaving_and_coming_back_opens_the_first_open_step_with_answers_kept(cli
 
     resume = client.get(url(token))
     history = client.get(url(token, "history"))
+    symptoms = client.get(url(token, "symptoms"))
+    triggers = client.get(url(token, "triggers"))
 
     assert resume.headers["Location"] == url(token, "pain")
     assert value_of(history, "headache_days") == "10"
     assert value_of(history, "attack_hours") == "12"
-    assert checked(history, "location") == ["one_side"]
+    assert checked(symptoms, "location") == ["one_side"]
     assert checked(history, "getting_worse") == ["no"]
-    assert checked(history, "triggers") == ["stress", "sleep"]
+    assert checked(triggers, "triggers") == ["stress", "sleep"]
     assert re.search(r'<input checked id="onset_after_infection"', text(history))
     assert not re.search(r'<input checked id="onset_after_head_injury"', text(history))
+
+
+def test_a_page_saves_its_part_of_a_step_and_the_next_page_the_rest(client, booking):
+    appointment, token = booking
+    fill(client, token, "about")
+
+    first = client.post(url(token, "history"), data=PAGE_FORM["history"])
+
+    assert first.headers["Location"] == url(token, "symptoms")
+    assert saved(appointment, "history") == {
+        "age_at_onset": 15, "months_at_frequency": 24, "getting_worse": False,
+        "onset_after_head_injury": False, "onset_after_infection": True,
+        "onset_after_new_medicine": False, "headache_days": 10, "migraine_days": 6,
+        "moderate_severe_days": 5, "debilitating_days": 3, "attack_hours": 12,
+        "continuous": False}
+    assert client.get(url(token)).headers["Location"] == url(token, "symptoms")
+
+    second = client.post(url(token, "symptoms"), data=PAGE_FORM["symptoms"])
+    third = client.post(url(token, "triggers"), data=PAGE_FORM["triggers"])
+
+    assert second.headers["Location"] == url(token, "triggers")
+    assert third.headers["Location"] == url(token, "pain")
+    whole = saved(appointment, "history")
+    assert whole["headache_days"] == 10 and whole["location"] == "one_side"
+    assert whole["triggers"] == ["stress", "sleep"] and whole["red_thunderclap"] is False
+    # The same answers as the whole step sent at once: scoring and the clinician see no change.
+    assert whole == intake.validation.validate_history(whole)
+
+
+def test_changing_one_page_keeps_the_answers_of_the_other_pages_of_its_step(client, booking):
+    appointment, token = booking
+    fill(client, token, *STEPS)
+
+    client.post(url(token, "phq9"), data={**PAGE_FORM["phq9"], "phq9_2": "3"})
+
+    answers = saved(appointment, "questionnaires")
+    assert answers["phq9_2"] == 3 and answers["phq9_1"] == 1
+    assert answers["midas_a"] == 20 and answers["gad7_7"] == 1
+
+
+def test_a_whole_step_sent_at_once_is_still_saved_as_a_whole(client, booking):
+    appointment, token = booking
+    fill(client, token, "about")
+
+    response = client.post(url(token, "questionnaires"), data=FORM["questionnaires"])
+
+    assert response.headers["Location"] == url(token, "history")
+    assert saved(appointment, "questionnaires")["gad7_7"] == 1
+    assert client.get(url(token, "questionnaires")).headers["Location"] == url(token, "midas")
     about = client.get(url(token, "about"))
     assert value_of(about, "emergency_contact_name") == CONTACT_NAME
 
@@ -450,14 +518,14 @@ def test_the_remove_and_add_buttons_are_labelled_submit_buttons(client, booking)
 def test_phq9_item_9_above_0_shows_crisis_contacts_on_the_next_page(app, client, booking):
     appointment, token = booking
     fill(client, token, "about", "history", "pain", "medicines")
+    client.post(url(token, "midas"), data=PAGE_FORM["midas"])
     set_now(app, TUESDAY_10 - timedelta(hours=20))  # Monday 14:00, the clinic is open
 
-    response = client.post(url(token, "questionnaires"),
-                           data={**FORM["questionnaires"], "phq9_9": "1"})
+    response = client.post(url(token, "phq9"), data={**PAGE_FORM["phq9"], "phq9_9": "1"})
     following = client.get(response.headers["Location"])
 
     page = text(following)
-    assert response.headers["Location"] == url(token, "review")
+    assert response.headers["Location"] == url(token, "gad7")  # marked before GAD-7 is sent
     assert 'href="tel:112"' in page and 'href="tel:103"' in page and 'href="tel:7333"' in page
     assert "Emergency: 112" in words(following)
     assert "Ambulance: 103" in words(following)
@@ -506,15 +574,18 @@ def test_the_ketamine_step_is_asked_only_for_ketamine_services(client, book):
 
     to_ketamine = client.post(url(token, "questionnaires"), data=FORM["questionnaires"])
     page = client.get(url(token, "ketamine"))
+    more = client.get(url(token, "ketamine-more"))
 
     assert to_ketamine.headers["Location"] == url(token, "ketamine")
-    assert "Step 6 of 7: Before ketamine treatment" in words(page)
+    assert "Step 10 of 12: Before ketamine treatment" in words(page)
     assert "Do you have high blood pressure that is not well controlled?" in words(page)
-    assert re.search(r'<legend class="label">Are you pregnant', text(page))
-    assert '<label class="label" for="weight_kg">Your weight in kilograms</label>' in text(page)
-    done = client.post(url(token, "ketamine"), data=FORM["ketamine"])
+    assert re.search(r'<legend class="label">Are you pregnant', text(more))
+    assert '<label class="label" for="weight_kg">Your weight in kilograms</label>' in text(more)
+    health = client.post(url(token, "ketamine"), data=PAGE_FORM["ketamine"])
+    assert health.headers["Location"] == url(token, "ketamine-more")
+    done = client.post(url(token, "ketamine-more"), data=PAGE_FORM["ketamine-more"])
     assert done.headers["Location"] == url(token, "review")
-    assert "Step 7 of 7: Review and submit" in words(client.get(url(token, "review")))
+    assert "Step 12 of 12: Review and submit" in words(client.get(url(token, "review")))
 
 
 def test_without_the_ketamine_prescreen_its_page_does_not_exist(client, booking):
@@ -532,8 +603,11 @@ def test_submitting_early_names_the_missing_steps(client, booking):
 
     assert response.status_code == 422
     page = words(response)
-    assert "Please finish these steps first: Headache history Medicines Questionnaires" in page
+    assert ("Please finish these steps first: Headache history What a headache is like "
+            "Triggers and warning signs Medicines Headaches and your daily life Your mood "
+            "Worry and anxiety") in page
     assert f'href="{url(token, "history")}">Headache history' in text(response)
+    assert f'href="{url(token, "phq9")}">Your mood' in text(response)
     assert status_of(appointment) == "in_progress"
 
 
@@ -600,7 +674,7 @@ def test_intake_pages_send_no_referrer_and_no_store(client, booking, path):
 def test_every_input_has_a_visible_label_and_radio_groups_a_legend(client, book):
     _appointment, token = book(ketamine=True)
 
-    for step in ("about", "history", "pain", "medicines", "questionnaires", "ketamine"):
+    for step in (*PAGES, "ketamine", "ketamine-more"):
         page = text(client.get(url(token, step)))
         ids = re.findall(r'<(?:input|select|textarea)(?![^>]*type="hidden")[^>]*\bid="([^"]+)"',
                          page)

@@ -187,6 +187,81 @@ def test_a_headache_red_flag_asks_for_emergency_care(make_booking, answers):
     assert intake.intake_status(appointment) == "urgent"
 
 
+# --- A step asked on several pages (booking/intake/pages.py): `keys` saves one page ------------
+
+PHQ9_KEYS = tuple(f"phq9_{n}" for n in range(1, 10)) + ("phq9_difficulty",)
+
+
+def part(answers, step, keys):
+    return {key: value for key, value in answers[step].items() if key in keys}
+
+
+def test_a_page_saves_its_keys_and_leaves_the_other_pages_of_the_step_for_later(
+        make_booking, answers):
+    appointment = make_booking()
+    midas = tuple(key for key in answers["questionnaires"] if key.startswith("midas_"))
+
+    intake.save_step(appointment.id, "questionnaires", part(answers, "questionnaires", midas),
+                     language="en", keys=midas)
+    intake.save_step(appointment.id, "questionnaires",
+                     part(answers, "questionnaires", PHQ9_KEYS), language="en", keys=PHQ9_KEYS)
+
+    saved = intake.step_answers(appointment, "questionnaires")
+    assert set(saved) == set(midas) | set(PHQ9_KEYS)  # GAD-7 not asked yet: not stored
+    assert saved["midas_a"] == 40 and saved["phq9_difficulty"] == 1
+    with pytest.raises(intake.IntakeIncomplete) as refused:
+        fill(appointment, answers, steps=["about", "history", "pain", "medicines"])
+        intake.submit(appointment.id, language="en")
+    assert refused.value.missing == ["questionnaires"]
+
+
+def test_the_pages_of_a_step_store_what_the_whole_step_would(make_booking, answers):
+    by_pages, at_once = make_booking(), make_booking(start=TEN_AM_TUESDAY + timedelta(days=1))
+    first = ("age_at_onset", "headache_days", "migraine_days", "moderate_severe_days",
+             "debilitating_days", "months_at_frequency", "getting_worse", "continuous",
+             "attack_hours")
+    rest = tuple(key for key in answers["history"] if key not in first)
+
+    for keys in (first, rest):
+        intake.save_step(by_pages.id, "history", part(answers, "history", keys), language="en",
+                         keys=keys)
+    intake.save_step(at_once.id, "history", answers["history"], language="en")
+
+    assert intake.step_answers(by_pages, "history") == intake.step_answers(at_once, "history")
+
+
+def test_a_wrong_answer_on_the_page_is_refused_and_nothing_is_saved(make_booking, answers):
+    appointment = make_booking()
+    answers["questionnaires"]["phq9_4"] = 4
+    with pytest.raises(intake.InvalidAnswers) as refused:
+        intake.save_step(appointment.id, "questionnaires",
+                         part(answers, "questionnaires", PHQ9_KEYS), language="en",
+                         keys=PHQ9_KEYS)
+    assert set(refused.value.fields) == {"phq9_4"}  # not the GAD-7 items still to come
+    assert count(Intake) == 0
+
+
+def test_a_page_that_breaks_a_saved_answer_of_its_step_is_refused(make_booking, answers):
+    appointment = make_booking()
+    days = ("headache_days",)
+    intake.save_step(appointment.id, "history", answers["history"], language="en")
+    with pytest.raises(intake.InvalidAnswers) as refused:
+        intake.save_step(appointment.id, "history", {"headache_days": 5}, language="en",
+                         keys=days)  # migraine days (saved: 10) may not exceed it
+    assert "migraine_days" in refused.value.fields
+    assert intake.step_answers(appointment, "history")["headache_days"] == 20
+
+
+def test_phq9_item_9_on_its_own_page_marks_the_intake_urgent_at_once(make_booking, answers):
+    appointment = make_booking()
+    answers["questionnaires"]["phq9_9"] = 2
+    saved = intake.save_step(appointment.id, "questionnaires",
+                             part(answers, "questionnaires", PHQ9_KEYS), language="en",
+                             keys=PHQ9_KEYS)
+    assert saved.alerts == ("crisis_contacts",)
+    assert intake.intake_status(appointment) == "urgent"
+
+
 def test_submitting_early_names_the_missing_steps(make_booking, answers):
     appointment = make_booking()
     fill(appointment, answers, steps=["about", "pain"])
