@@ -128,6 +128,9 @@ class FigureRow:
     unit: str  # "", "%", "points", ...
     figure: Count | Mean | Rate
     over: str = ""  # what a count counts ("Counted over"); "" for completed courses
+    # The definition in the page's language when the figure's own (from a pure module) is
+    # English; the exports keep the figure's own wording.
+    definition: str = ""
 
     @property
     def kind(self):

@@ -135,17 +135,28 @@ def all_rows(diary):
 
 def page_sections(diary, row_type):
     """What the page shows, rows as `row_type` (outcomes.FigureRow)."""
-    def rows(items):
-        return [row_type(*item) for item in items]
+    minimum = diary.settings.min_filled
+    means = _("Days meeting the definition × 28 ÷ days filled in the window, averaged over the "
+              "courses with at least %(min)d of its 28 days filled.", min=minimum)
+    counts = _("Completed courses counted apart, with no figure (never 0).")
+    baseline = _("Baseline diary: at least %(min)d of the 28 days before the first session "
+                 "filled.", min=minimum)
+    responders = _("Courses whose monthly figure in the block is at least that share below the "
+                   "baseline, over the courses with a baseline of at least %(b)d days a month "
+                   "and at least %(min)d days filled in both windows.",
+                   b=diary.settings.min_baseline, min=minimum)
+
+    def rows(items, definition):
+        return [row_type(*item, definition=definition) for item in items]
 
     return {
-        "summary": rows(summary_rows(diary)),
-        "windows": rows([row for w in diary.windows for row in window_rows(diary, w)]),
+        "summary": rows(summary_rows(diary), baseline),
+        "windows": rows([row for w in diary.windows for row in window_rows(diary, w)], means),
         "windows_left_out": rows([row for w in diary.windows
-                                  for row in window_left_out_rows(diary, w)]),
+                                  for row in window_left_out_rows(diary, w)], counts),
         "responders": [(window_title(item.key), _figure_words(item.figure),
-                        rows(responder_rows(diary, item)),
-                        rows(responder_left_out_rows(diary, item)))
+                        rows(responder_rows(diary, item), responders),
+                        rows(responder_left_out_rows(diary, item), counts))
                        for item in diary.responders],
         "populations": populations(diary),
         "rule": rule_words(diary.settings.rule),
