@@ -14,6 +14,7 @@ from booking import create_app
 from booking.attention import services as attention
 from booking.courses import follow_ups, reporting
 from booking.extensions import db
+from booking.models.diary import DiaryEntry
 from booking.models import (Appointment, AuditEvent, Closure, Course, FollowUpRequest,
                             InfusionSession, Intake, OutboxMessage, Patient, Resource, Service,
                             StaffUser, WaitlistEntry)
@@ -332,3 +333,18 @@ def test_the_workers_first_run_sends_nothing_from_the_demo(demo_at, smtp_server)
     assert runs["send-followups"].counts == {"requests": 0, "emails": 0}
     assert runs["send-diary-prompts"].counts == {"reminders": 0}
     assert smtp_server.received == []
+
+
+def test_the_completed_courses_have_diaries_that_the_report_can_use(demo_at):
+    client = signed_in(demo_at(), "clinician")
+    entries = rows(DiaryEntry)
+    assert len({e.patient_id for e in entries}) >= 10
+    assert any(not e.headache for e in entries) and any(e.headache for e in entries)
+    today = local(max(e.created_at for e in entries)).date()
+    assert all(e.entry_on <= today for e in entries)
+    half_year = client.get("/staff/outcomes.json?from=" + (today - timedelta(days=182)).isoformat()
+                           + "&to=" + today.isoformat()).get_json()
+    responders = half_year["diary"]["responders"]["B1"]["headache_days"]["at_least_50_percent"]
+    assert responders["denominator"] >= 10  # evaluable baselines and first blocks
+    first_block = half_year["durability"]["all_with_baseline"]["points"][0]
+    assert first_block["days"] == 28 and first_block["at_risk"] >= 10

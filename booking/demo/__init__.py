@@ -22,6 +22,7 @@ from ..courses.follow_ups import create_due_follow_ups
 from ..extensions import db
 from ..notifications.messages import queue_due_reminders, queue_follow_ups
 from ..timeutil import clinic_tz, utcnow
+from .diaries import add_course_diaries
 from .clinic import (CHAIRS, PRACTITIONERS, SERVICES, add_training_closure, build_clinic,
                      create_staff_accounts, has_services)
 from .clinical import at_local
@@ -93,6 +94,7 @@ def load_demo_data(*, now=None):
             add_training_closure(today, tz)
         counts = Story(clinic, staff, now, tz).play()
         with frozen_at(now):
+            add_course_diaries(today, tz)
             # What the worker's first run would do, done now and marked sent: it finds nothing.
             queue_follow_ups(create_due_follow_ups(now))
             queue_due_reminders(now)
