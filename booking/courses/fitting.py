@@ -84,6 +84,13 @@ def why_blocked(free, count, first_day, local_time, practitioner_ids, *, open_we
     return Blocked(days, best if best is not None else days)
 
 
+def full_days(free, days):
+    """The days among `days` with no free time at all, for anyone: a course over them cannot
+    start, whatever its time."""
+    open_days = {day for _pid, day, _time in free}
+    return tuple(day for day in days if day not in open_days)
+
+
 def nearest(options, wanted_day, wanted_time, limit=3):
     """The options closest in time to the wanted start (either side)."""
     wanted = datetime.combine(wanted_day, wanted_time)

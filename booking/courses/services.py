@@ -125,6 +125,49 @@ def find_course_starts(service, sessions, first_day, last_day, practitioner=None
     return starts
 
 
+# The number of sessions offered first (patients' and the desk's pages), when the service
+# allows it.
+DEFAULT_SESSIONS = 5
+
+
+def default_sessions(service):
+    counts = session_counts(service)
+    return DEFAULT_SESSIONS if DEFAULT_SESSIONS in counts else counts.start
+
+
+def earliest_start(service, sessions, *, now=None):
+    """The first start online where a course of `sessions` fits (any practitioner), or None."""
+    now = now or utcnow()
+    return booking.earliest(
+        lambda first, last: find_course_starts(service, sessions, first, last, now=now),
+        now=now)
+
+
+def week_of_starts(service, sessions, first_day, last_day, practitioner=None, *, now=None):
+    """The starts between two local dates where the whole course fits, and for each clinic
+    day from today on where it cannot start, the days of that course with no free time at all
+    ({day: (full days, ...)}; empty when every day has room but no time lines up): what the
+    starts page says ("cannot start this week: Monday 14 is full")."""
+    now = now or utcnow()
+    _check_sessions(service, sessions)
+    rules = _rules(False)
+    practitioners = [practitioner] if practitioner else booking.practitioners_for(service)
+    starts, free, closed = _starts(service, sessions, first_day, last_day, practitioners, rules,
+                                   now=now)
+    starting = {s.start.astimezone(clinic_tz()).date() for s in starts}
+    today = booking.local_today(now)
+    blocked = {}
+    day = max(first_day, today)
+    while day <= last_day:
+        if day not in starting:
+            days = fitting.session_days(day, sessions, open_weekdays=rules.open_weekdays,
+                                        closed_days=closed)
+            if days:
+                blocked[day] = fitting.full_days(free, days)
+        day += timedelta(days=1)
+    return starts, blocked
+
+
 def _check_sessions(service, sessions):
     if sessions not in session_counts(service):
         message = _("Choose between %(low)d and %(high)d sessions.",

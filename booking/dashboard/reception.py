@@ -469,6 +469,7 @@ def _render_move(options, form, *, message=None, status=200):
         form=form, chooser=chooser, message=message,
         previous_week=options.monday - timedelta(days=7),
         next_week=options.monday + timedelta(days=7),
+        last_day=options.monday + timedelta(days=6),
     ), status
 
 

@@ -49,8 +49,6 @@ from .views import (
     private_page,
 )
 
-# The number of sessions offered first, when the service allows it.
-DEFAULT_SESSIONS = 5
 # Moving the first or the last session: how many days of free times to offer beyond its
 # neighbour (the middle ones are bounded by the sessions either side).
 MOVE_SESSION_DAYS = 14
@@ -121,8 +119,7 @@ def course_days_filter(days):
 
 
 def _default_sessions(service):
-    counts = courses.session_counts(service)
-    return DEFAULT_SESSIONS if DEFAULT_SESSIONS in counts else counts.start
+    return courses.default_sessions(service)
 
 
 def _parse_sessions(value, service):
@@ -151,13 +148,14 @@ def course_starts(service_id):
     sessions = _parse_sessions(request.args.get("sessions"), service) \
         or _default_sessions(service)
     week = _week(request.args.get("week"))
-    found = courses.find_course_starts(service, sessions, week.first, week.last, practitioner)
+    found, blocked = courses.week_of_starts(service, sessions, week.first, week.last,
+                                            practitioner)
     if "week" not in request.args:
         # Open on the first week where the course can start, not on an empty one.
         while not found and week.next is not None:
             week = _week(week.next.isoformat())
-            found = courses.find_course_starts(service, sessions, week.first, week.last,
-                                               practitioner)
+            found, blocked = courses.week_of_starts(service, sessions, week.first, week.last,
+                                                    practitioner)
 
     form = _fill_choice_form(CourseChoiceForm(formdata=None), practitioners, practitioner, week)
     form.sessions.choices = [(str(n), str(n)) for n in courses.session_counts(service)]
@@ -166,7 +164,26 @@ def course_starts(service_id):
         "scheduler/course_starts.html", service=service, sessions=sessions, form=form,
         practitioner=practitioner, practitioner_arg=_practitioner_arg(practitioner), week=week,
         days=_days(_options(found), week.first, week.last), has_starts=bool(found),
+        why_not=_why_not(blocked), full_this_week=_full_days_text(
+            sorted({day for full in blocked.values() for day in full})),
     )
+
+
+def _full_days_text(days):
+    """"No free time on Monday, 14 December." (None when no day is full.)"""
+    if not days:
+        return None
+    return _("No free time on %(days)s.",
+             days=", ".join(format_date(day, "EEEE, d MMMM") for day in days))
+
+
+def _why_not(blocked):
+    """{day: why a course cannot start on it} for the days of the week without a start."""
+    return {day: (_("Cannot start on this day: no free time on %(days)s.",
+                    days=", ".join(format_date(d, "EEEE, d MMMM") for d in full))
+                  if full else _("Cannot start on this day: no time is free on every day of "
+                                 "the course."))
+            for day, full in blocked.items()}
 
 
 # --- Step 2: the course, who is coming, then book. ------------------------------------------------

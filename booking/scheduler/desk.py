@@ -641,10 +641,6 @@ def appointment_view(appointment_id, *, now=None):
 # booking/courses/services.py. Nothing clinical is loaded: the first session's intake comes with
 # its status columns only, and session records (booking/courses/session_records.py) never.
 
-# The number of sessions offered first, when the service allows it.
-COURSE_DEFAULT_SESSIONS = 5
-
-
 def course_services():
     """Every active course service the desk may book (bookable online or by phone only)."""
     return db.session.execute(
@@ -748,7 +744,7 @@ def course_booking_choice(service_id, *, sessions=None, week=None, practitioner_
         return None
     counts = list(courses.session_counts(service))
     if sessions not in counts:
-        sessions = COURSE_DEFAULT_SESSIONS if COURSE_DEFAULT_SESSIONS in counts else counts[0]
+        sessions = courses.default_sessions(service)
     practitioners = services.practitioners_for(service)
     practitioner = next((p for p in practitioners if p.id == practitioner_id), None)
 

@@ -365,11 +365,67 @@ def _choose_slot(service, start, candidates, now, rules, exclude_appointment_id=
         if slot.start == start and slot.practitioner_id in candidate_ids
     ]
     if open_without_bookings:
-        raise SlotTaken(_("Sorry, that time has just been taken. Please choose another."))
+        raise _taken(service, start, candidate_ids, exclude_appointment_id)
     message = _("No practitioner works at that time; please pick one of the offered times.")
     error = SlotNotBookable(message, fields={"start": message})
     error.code = "unavailable"
     raise error
+
+
+def _taken(service, start, practitioner_ids, exclude_appointment_id=None):
+    """SlotTaken for a start that the hours allow but that is not free. When no appointment's
+    visit overlaps this visit and only the time kept free after an appointment (its buffer, or
+    this service's own) is in the way, the message says so instead of "just taken"."""
+    end = start + timedelta(minutes=service.duration_minutes)
+    until = end + timedelta(minutes=service.buffer_minutes)
+    near = db.session.execute(
+        select(Appointment.starts_at, Appointment.ends_at).where(
+            Appointment.practitioner_id.in_(practitioner_ids),
+            Appointment.status != AppointmentStatus.CANCELLED.value,
+            Appointment.starts_at >= start - LONGEST_APPOINTMENT_SPAN,
+            Appointment.starts_at < until, Appointment.blocks_until > start,
+            *([Appointment.id != exclude_appointment_id] if exclude_appointment_id else []))
+    ).all()
+    if near and not any(begins < end and start < ends for begins, ends in near):
+        return SlotTaken(_("That time is too close to another appointment: the practitioner "
+                           "needs a short break between appointments. Please choose another "
+                           "time."))
+    return SlotTaken(_("Sorry, that time has just been taken. Please choose another."))
+
+
+def check_free(service, start, practitioner=None, *, now=None):
+    """Is `start` a free online time of the service (with that practitioner, or anyone)? For
+    the details page before anyone types: raises SlotNotBookable when a rule forbids it (past,
+    a weekend, outside hours, too soon, too far ahead, off the grid, nobody works then) or
+    SlotTaken when it is booked or too close to another appointment; the same checks and
+    messages as booking it."""
+    now = now or utcnow()
+    rules = clinic_rules()
+    _check_rules(service, start, now, rules)
+    candidates = [practitioner] if practitioner else practitioners_for(service)
+    if not candidates:
+        raise SlotNotBookable(_("This service cannot be booked at the moment."))
+    _choose_slot(service, start, candidates, now, rules)
+
+
+def earliest(search, *, now=None, step_days=7):
+    """The earliest of what `search(first_day, last_day)` finds (things with a .start) from
+    today to the booking horizon, or None. Looks a week at a time, so a busy clinic costs a
+    few lookups and a free one a single one."""
+    first, last = local_today(now), last_bookable_day(now)
+    while first <= last:
+        until = min(first + timedelta(days=step_days - 1), last)
+        found = search(first, until)
+        if found:
+            return min(found, key=lambda thing: thing.start)
+        first = until + timedelta(days=1)
+    return None
+
+
+def earliest_slot(service, *, now=None):
+    """The first free online time of a service (any practitioner), or None."""
+    now = now or utcnow()
+    return earliest(lambda first, last: find_slots(service, first, last, now=now), now=now)
 
 
 def record_consent(patient, now):

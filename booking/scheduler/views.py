@@ -6,6 +6,7 @@ engine; every HTTP status follows design.md (404 unknown, 409 taken, 422 rule br
 """
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from urllib.parse import quote
 
 from flask import (
     Blueprint,
@@ -17,7 +18,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 
 from ..courses import services as courses
@@ -83,6 +84,13 @@ class Week:
 class Day:
     day: date
     slots: list = field(default_factory=list)
+    # The patient's times page (_with_links) writes each day's words and every time's link once
+    # here, not per button in the template: (time text, link) per slot.
+    label: str = ""
+    weekday: str = ""
+    number: str = ""
+    url: str = ""
+    links: list = field(default_factory=list)
 
 
 def _week(value):
@@ -121,6 +129,33 @@ def _days(slots, first, last, *, skip_start=None):
     return days
 
 
+def _chosen_day(days, value):
+    """The day shown on a phone: `?day=` when it is a day of the week shown that has free
+    times, else the first day with a free time (None when the week has none)."""
+    with_times = [day for day in days if day.slots]
+    wanted = next((day for day in with_times if day.day.isoformat() == value), None)
+    return wanted or (with_times[0] if with_times else None)
+
+
+def _with_links(days, service, practitioner_arg, week):
+    """Fill each day's words and each free time's link to the details page. Babel and url_for
+    run once per day and once per page, not once per button (a week holds about 60 times):
+    a time is HH:mm in both languages, and the link is the details URL with its start."""
+    details = url_for(".details", service_id=service.id)
+    strip = url_for(".slots", service_id=service.id, practitioner=practitioner_arg,
+                    week=week.first.isoformat())
+    practitioner_query = "&practitioner=" + quote(practitioner_arg, safe="")
+    for day in days:
+        day.label = format_date(day.day, "EEEE, d MMMM y")
+        day.weekday = format_date(day.day, "EEE")
+        day.number = str(day.day.day)
+        day.url = f"{strip}&day={day.day.isoformat()}"
+        day.links = [(to_local(slot.start).strftime("%H:%M"),
+                      f"{details}?start={quote(slot.start.isoformat(), safe=':')}"
+                      f"{practitioner_query}") for slot in day.slots]
+    return days
+
+
 def _practitioner_arg(practitioner):
     return str(practitioner.id) if practitioner else ANY
 
@@ -153,7 +188,26 @@ def _chosen_practitioner_or_404(service, value):
 
 @bp.route("/")
 def index():
-    return render_template("scheduler/index.html", services=services.bookable_services())
+    """The services, each with its earliest free time (a course: its earliest start), one tap
+    from its details form."""
+    offered = services.bookable_services()
+    earliest = {}
+    for service in offered:
+        if service.is_course:
+            sessions = courses.default_sessions(service)
+            found = courses.earliest_start(service, sessions)
+            if found:
+                earliest[service.id] = (found.start, url_for(
+                    ".course_details", service_id=service.id, start=found.start.isoformat(),
+                    sessions=sessions, practitioner=ANY))
+        else:
+            found = services.earliest_slot(service)
+            if found:
+                earliest[service.id] = (found.start, url_for(
+                    ".details", service_id=service.id, start=found.start.isoformat(),
+                    practitioner=ANY))
+    return render_template("scheduler/index.html", services=offered, earliest=earliest)
+
 
 
 # --- Step 2: a week of free times. ----------------------------------------------------------------
@@ -179,10 +233,12 @@ def slots(service_id):
 
     form = _fill_choice_form(PractitionerChoiceForm(formdata=None), practitioners,
                              practitioner, week)
+    practitioner_arg = _practitioner_arg(practitioner)
+    days = _with_links(_days(found, week.first, week.last), service, practitioner_arg, week)
     return render_template(
         "scheduler/slots.html", service=service, practitioner=practitioner,
-        practitioner_arg=_practitioner_arg(practitioner), form=form, week=week,
-        days=_days(found, week.first, week.last), has_slots=bool(found),
+        practitioner_arg=practitioner_arg, form=form, week=week,
+        days=days, chosen=_chosen_day(days, request.args.get("day")), has_slots=bool(found),
     )
 
 
@@ -220,11 +276,11 @@ def details(service_id):
     form = DetailsForm() if request.method == "POST" else DetailsForm(formdata=None)
     form.start.data = start.isoformat()
 
-    def page(status=200, message=None, alternatives=None):
+    def page(status=200, message=None, alternatives=None, refused=False):
         return render_template(
             "scheduler/details.html", service=service, practitioner=practitioner,
             practitioner_arg=practitioner_arg, start=start, form=form, message=message,
-            alternatives=alternatives,
+            alternatives=alternatives, refused=refused,
             action=url_for(".details", service_id=service.id, start=start.isoformat(),
                            practitioner=practitioner_arg),
             change_url=url_for(".slots", service_id=service.id, practitioner=practitioner_arg,
@@ -233,6 +289,14 @@ def details(service_id):
         ), status
 
     if request.method == "GET":
+        # A time typed or kept in the URL (a Saturday, the past, a time taken since) is
+        # refused now, before anyone types their details.
+        try:
+            services.check_free(service, start, practitioner)
+        except services.SlotTaken as error:
+            return page(error.status, error.message, _alternatives(service, start, practitioner))
+        except services.SlotNotBookable as error:
+            return page(error.status, error.message, refused=True)
         return page()
     if not form.validate():
         return page(422)
