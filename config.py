@@ -181,12 +181,42 @@ class Config:
     # Name the service in email bodies and calendar entries (off: "appointment at Expio").
     EMAIL_NAMES_SERVICES = False
 
+    # Messages beyond email (README, "Messages: SMS, Viber and Telegram"). SMS and Viber go
+    # through TurboSMS: a channel is offered only when its token is set. TURBOSMS_SENDER is the
+    # sender name TurboSMS approved for the clinic (SMS and Viber alike).
+    TURBOSMS_TOKEN = os.environ.get("TURBOSMS_TOKEN") or None
+    TURBOSMS_SENDER = os.environ.get("TURBOSMS_SENDER", "Expio")
+    TURBOSMS_API_URL = os.environ.get("TURBOSMS_API_URL", "https://api.turbosms.ua")
+    # Viber through TurboSMS also carries the SMS, which TurboSMS sends only when the Viber
+    # message cannot be delivered (a phone without Viber); False: Viber only.
+    TURBOSMS_VIBER_SMS_FALLBACK = os.environ.get(
+        "TURBOSMS_VIBER_SMS_FALLBACK", "true").lower() in ("1", "true", "yes")
+    # The Telegram bot (from @BotFather): its token and its @username without the @. Updates
+    # come to /telegram/webhook (with TELEGRAM_WEBHOOK_SECRET in the header Telegram sends), or,
+    # for a clinic without a public address, through `flask --app wsgi telegram-poll`.
+    TELEGRAM_BOT_TOKEN = os.environ.get("TELEGRAM_BOT_TOKEN") or None
+    TELEGRAM_BOT_USERNAME = os.environ.get("TELEGRAM_BOT_USERNAME") or None
+    TELEGRAM_API_URL = os.environ.get("TELEGRAM_API_URL", "https://api.telegram.org")
+    TELEGRAM_WEBHOOK_SECRET = os.environ.get("TELEGRAM_WEBHOOK_SECRET") or None
+    # The worker's telegram-poll job asks for updates each minute (a clinic without a webhook;
+    # it switches the job on in WORKER_SCHEDULE below).
+    TELEGRAM_POLLING = os.environ.get("TELEGRAM_POLLING", "false").lower() in ("1", "true", "yes")
+    # How long a "Get reminders in Telegram" link works (it also works only once).
+    TELEGRAM_LINK_HOURS = _int("TELEGRAM_LINK_HOURS", 72)
+    # Seconds to wait for TurboSMS or the Bot API before a message is retried later.
+    GATEWAY_TIMEOUT_SECONDS = _int("GATEWAY_TIMEOUT_SECONDS", 15)
+    # The links short messages carry: a manage link works until this many days after the
+    # appointment, a "stop messages" link this many days after the message.
+    MESSAGE_LINK_DAYS = _int("MESSAGE_LINK_DAYS", 30)
+    STOP_LINK_DAYS = _int("STOP_LINK_DAYS", 365)
+
     # The worker (`flask --app wsgi worker`): when each periodic job runs, overriding the
     # defaults in booking/worker/jobs.py: a number of minutes (every N minutes on the clock) or
     # "HH:MM" (daily, clinic time); None switches a job off (where cron still runs it).
     # Defaults: send-mail 1, send-reminders 5, send-diary-prompts 5, send-followups "09:00"
-    # (patients get the request in the morning, not at dawn), purge "02:30" (a quiet hour).
-    WORKER_SCHEDULE = {}
+    # (patients get the request in the morning, not at dawn), purge "02:30" (a quiet hour);
+    # telegram-poll is off, every minute with TELEGRAM_POLLING.
+    WORKER_SCHEDULE = {"telegram-poll": 1} if TELEGRAM_POLLING else {}
 
 
 class DevelopmentConfig(Config):
@@ -212,6 +242,13 @@ class TestingConfig(Config):
     # Never mail from tests by accident: the email tests start their own SMTP server.
     MAIL_SERVER = None
     MAIL_CONSOLE = True
+    # Nor text: the message tests start their own TurboSMS and Bot API servers on 127.0.0.1.
+    TURBOSMS_TOKEN = None
+    TURBOSMS_API_URL = "http://127.0.0.1:9"
+    TELEGRAM_BOT_TOKEN = None
+    TELEGRAM_BOT_USERNAME = None
+    TELEGRAM_API_URL = "http://127.0.0.1:9"
+    TELEGRAM_WEBHOOK_SECRET = None
     # Most tests assert the English text; tests/test_i18n.py checks the Ukrainian pages.
     BABEL_DEFAULT_LOCALE = "en"
 

@@ -86,6 +86,9 @@ def create_app(config_class=None):
     app.register_blueprint(notifications_bp)
     from .notifications.feed_views import bp as feeds_bp
     app.register_blueprint(feeds_bp)
+    from .notifications.message_views import bp as messages_bp, telegram_webhook
+    app.register_blueprint(messages_bp)
+    csrf.exempt(telegram_webhook)  # Telegram calls it, with its secret header instead
     from .waitlist.views import bp as waitlist_bp
     app.register_blueprint(waitlist_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")

@@ -45,12 +45,14 @@ from .models import (
     InfusionSession,
     Intake,
     IntakeFlag,
+    MessageLink,
     OutboxMessage,
     PainRating,
     Patient,
     PreventiveTrial,
     QuestionnaireResponse,
     SignInThrottle,
+    TelegramLink,
     VitalSign,
     WaitlistEntry,
     WaitlistOffer,
@@ -133,6 +135,11 @@ def _delete_ids(model, ids):
             delete(model).where(model.id.in_(part)).execution_options(synchronize_session=False)
         ).rowcount
     return count
+
+
+def _delete_where(model, condition):
+    return db.session.execute(delete(model).where(condition)
+                              .execution_options(synchronize_session=False)).rowcount or 0
 
 
 def _delete_children(model, column, parent_ids):
@@ -253,6 +260,7 @@ def _outbox_ids(scope):
     )
     return _ids(select(OutboxMessage.id).where(or_(
         _in(OutboxMessage.appointment_id, scope.appointment_ids),
+        OutboxMessage.patient_id == patient.id,  # SMS, Viber, Telegram and the bot's answers
         and_(OutboxMessage.appointment_id.is_(None), addressed))).order_by(OutboxMessage.id))
 
 
@@ -494,6 +502,9 @@ def _export_data(scope):
             "date_of_birth": patient.date_of_birth.isoformat(),
             "language": patient.language,
             "first_contact_at": _instant(patient.created_at),
+            "messages_by": patient.preferred_channel,
+            "messages_opt_in_at": _instant(patient.channel_consent_at),
+            "telegram_chat": patient.telegram_chat_id,
         },
         "consents": [{"kind": c.kind, "version": c.version, "given_at": _instant(c.given_at)}
                      for c in patient.consents],
@@ -522,7 +533,12 @@ def _export_data(scope):
         "headache_diary": diary_data.export(patient.id, _instant),
         "emails": [{"kind": m.kind, "to": m.to_address, "subject": m.subject,
                     "status": m.status, "queued_at": _instant(m.created_at),
-                    "sent_at": _instant(m.sent_at)} for m in messages],
+                    "sent_at": _instant(m.sent_at)}
+                   for m in messages if m.channel == "email"],
+        "messages": [{"kind": m.kind, "channel": m.channel, "to": m.to_address,
+                      "text": m.text_body, "status": m.status,
+                      "queued_at": _instant(m.created_at), "sent_at": _instant(m.sent_at)}
+                     for m in messages if m.channel != "email"],
     }
 
 
@@ -653,6 +669,13 @@ def _erase(patient):
     # Consents hold (kind, version, given_at) only: kept as the record of what was agreed.
     counts["consents_kept"] = _count(Consent, Consent.patient_id == pid)
 
+    # Messages: the Telegram chat and the links short messages carried go; email only.
+    counts["links_revoked"] += _delete_where(TelegramLink, TelegramLink.patient_id == pid)
+    counts["links_revoked"] += _delete_where(MessageLink, MessageLink.patient_id == pid)
+    patient.telegram_chat_id = None
+    patient.preferred_channel = "email"
+    patient.channel_consent_at = None
+
     patient.full_name = erased_name(pid)
     patient.email = erased_email(pid)
     patient.phone = ""
@@ -702,7 +725,7 @@ def _plan(now, periods):
     cutoff = _cutoff(now, periods["outbox_sent_days"])
     if cutoff is not None:
         ids["outbox_sent"] = _ids(select(OutboxMessage.id).where(
-            OutboxMessage.status == "sent",
+            OutboxMessage.status.in_(("sent", "dropped")),  # dropped: a fallback not needed
             func.coalesce(OutboxMessage.sent_at, OutboxMessage.created_at) < cutoff)
             .order_by(OutboxMessage.id))
 

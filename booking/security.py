@@ -10,8 +10,9 @@ from flask_limiter.util import get_remote_address
 
 # Paths that carry a private token or personal/clinical data: never cached, never referred.
 PRIVATE_PREFIXES = ("/manage/", "/follow-up/", "/waitlist/offer/", "/waitlist/leave/", "/feeds/",
-                    "/staff")
-TOKEN_PATH = re.compile(r"/(manage|follow-up|feeds|waitlist/offer|waitlist/leave)/[^/?\s\"]+")
+                    "/staff", "/stop/")
+TOKEN_PATH = re.compile(
+    r"/(manage|follow-up|feeds|waitlist/offer|waitlist/leave|stop)/[^/?\s\"]+")
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "font-src 'self'; connect-src 'self'; form-action 'self'; object-src 'none'; "
        "base-uri 'self'; frame-ancestors 'none'")

@@ -19,7 +19,8 @@ from sqlalchemy import select
 
 from booking.extensions import db
 from booking.models import (Appointment, Closure, Course, FollowUpRequest, InfusionSession,
-                            Intake, Patient, Service, StaffUser, WaitlistEntry, WaitlistOffer)
+                            Intake, MessageLink, Patient, Service, StaffUser, WaitlistEntry,
+                            WaitlistOffer)
 from booking.scheduler.services import hash_token
 from tests.conftest import STAFF_PASSWORD
 
@@ -62,6 +63,15 @@ def _one(statement):
     found = db.session.execute(statement.limit(1)).scalars().first()
     assert found is not None, f"the demo data has nothing for: {statement}"
     return found
+
+
+def _stop_link(patient_id, now):
+    """A "Stop messages" link such as an SMS carries (MessageLink, hashed)."""
+    token = f"pages-stop-{patient_id}"
+    db.session.add(MessageLink(token_hash=hash_token(token), purpose="stop", patient_id=patient_id,
+                               channel="sms", created_at=now,
+                               expires_at=now + timedelta(days=365)))
+    return token
 
 
 def _token(row, column, name):
@@ -142,6 +152,7 @@ def prepare(app, *, now):
             "follow_up_answered": _token(answered, "token_hash", "answered"),
             "waitlist": _token(entry, "token_hash", "waitlist"),
             "offer": f"pages-offer-{entry.id}",
+            "stop": _stop_link(done_course.patient_id, now),
         }
         patient = db.session.get(Patient, done_course.patient_id)
         site.ids = {
@@ -193,7 +204,8 @@ def _by_name(site):
 
 # Which private link a <token> is, by the start of the route.
 TOKEN_KINDS = (("/manage/", "manage"), ("/follow-up/", "follow_up"),
-               ("/waitlist/leave/", "waitlist"), ("/waitlist/offer/", "offer"))
+               ("/waitlist/leave/", "waitlist"), ("/waitlist/offer/", "offer"),
+               ("/stop/", "stop"))
 
 
 def _variants(site):

@@ -24,6 +24,7 @@ PURE_ENGINES = (
     "booking.worker.schedule",
     "booking.diary.figures",
     "booking.diary.survival_chart",
+    "booking.channels",
 )
 FRAMEWORKS = ("flask", "flask_babel", "flask_sqlalchemy", "flask_login", "flask_wtf",
               "sqlalchemy", "werkzeug")

@@ -232,7 +232,8 @@ def _insert_sessions(course, chosen, service, patient_row, now, source):
 
 @retry_on_conflict
 def book_course(*, service_id, start, sessions, consent=False, patient=None, patient_id=None,
-                practitioner_id=None, source="online", language="uk", now=None):
+                practitioner_id=None, source="online", language="uk", channel=None,
+                channel_consent=False, now=None):
     """Book every session of a course, or none. Returns (course, manage_token).
 
     Online: `patient` details and consent, online rules. Staff (source="staff"): an existing
@@ -248,7 +249,8 @@ def book_course(*, service_id, start, sessions, consent=False, patient=None, pat
     _check_sessions(service, sessions)
     rules = _rules(for_staff)
     if patient_id is None:
-        details = booking._validated_details(patient or {}, consent, start, now)
+        details = booking._validated_details(patient or {}, consent, start, now, channel,
+                                             channel_consent)
     elif db.session.get(Patient, patient_id) is None:
         raise LookupError("patient")
     if not candidates:
@@ -260,7 +262,7 @@ def book_course(*, service_id, start, sessions, consent=False, patient=None, pat
         booking._lock_practitioners([p.id for p in candidates], service.resource_kind)
         chosen = _choose_start(service, sessions, start, candidates, rules, now)
         if patient_id is None:
-            patient_row = booking._find_or_create_patient(details, language)
+            patient_row = booking._find_or_create_patient(details, language, channel, now)
             booking.record_consent(patient_row, now)
         else:
             patient_row = db.session.get(Patient, patient_id)

@@ -1,5 +1,6 @@
-"""The email outbox for staff (receptionists and admins): messages that failed or are still
-waiting, with their kind, recipient, attempts and last error, and "retry now".
+"""The outbox for staff (receptionists and admins): messages (email, SMS, Viber, Telegram) that
+failed or are still waiting, with their channel, kind, recipient, attempts and last error, the
+failures counted per channel, and "retry now".
 
 Never shows a subject or a body: the bodies are the patient's, the page only says what to do.
 """
@@ -9,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..auth.access import staff_required
 from ..notifications import outbox
+from ..scheduler.forms import CHANNEL_LABELS
 from .blueprint import RECEPTION, bp
 
 KIND_LABELS = {
@@ -25,13 +27,21 @@ KIND_LABELS = {
     "waitlist_joined": _l("Waitlist: joined"),
     "waitlist_offer": _l("Waitlist: offer"),
     "waitlist_gone": _l("Waitlist: offer taken"),
+    "urgent_alert": _l("Urgent alert to staff"),
+    "bot_reply": _l("Telegram bot's answer"),
 }
+
 STATUS_LABELS = {"failed": _l("Failed"), "pending": _l("Waiting"), "sending": _l("Sending")}
 
 
 @bp.app_template_filter("outbox_kind")
 def outbox_kind(kind):
     return KIND_LABELS.get(kind, kind)
+
+
+@bp.app_template_filter("outbox_channel")
+def outbox_channel(channel):
+    return CHANNEL_LABELS.get(channel, channel)
 
 
 @bp.app_template_filter("outbox_status")
@@ -43,9 +53,13 @@ def outbox_status(status):
 @staff_required(*RECEPTION)
 def outbox_list():
     rows = outbox.needing_attention()
+    failed_by_channel = {}
+    for row in rows:
+        if row.status == "failed":
+            failed_by_channel[row.channel] = failed_by_channel.get(row.channel, 0) + 1
     return render_template("dashboard/outbox/list.html", rows=rows,
-                           failed=sum(1 for row in rows if row.status == "failed"),
-                           limit=outbox.ATTENTION_LIMIT)
+                           failed=sum(failed_by_channel.values()),
+                           failed_by_channel=failed_by_channel, limit=outbox.ATTENTION_LIMIT)
 
 
 @bp.route("/admin/outbox/<int:message_id>/retry", methods=["POST"])

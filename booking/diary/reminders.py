@@ -67,7 +67,8 @@ def queue_prompt(patient, day, now):
                               subject=subject, link=canonical_url("diary.home", token=token),
                               link_days=link_days())
     message = queue_plain("diary_prompt", patient.email, patient.full_name, language, subject,
-                          text, html, dedupe_key=services.prompt_key(patient.id, day))
+                          text, html, dedupe_key=services.prompt_key(patient.id, day),
+                          patient=patient)  # or by the chosen channel (SMS, Viber, Telegram)
     db.session.flush()
     return message
 

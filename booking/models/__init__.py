@@ -15,6 +15,7 @@ from .intake import (
     QuestionnaireResponse,
 )
 from .job_lock import JobLock
+from .messaging import MessageLink, TelegramLink
 from .notification import CalendarFeed, OutboxMessage, WaitlistEntry, WaitlistOffer
 from .patient import Consent, Patient
 from .resource import RESOURCE_KINDS, Resource
@@ -57,6 +58,8 @@ __all__ = [
     "FollowUpRequest",
     "IdempotencyKey",
     "JobLock",
+    "MessageLink",
+    "TelegramLink",
     "InfusionRate",
     "InfusionSession",
     "SEVERITIES",

@@ -10,11 +10,16 @@ from ..timeutil import utcnow
 
 
 class OutboxMessage(db.Model):
-    """An email waiting to be sent, written in the same transaction as the change that causes it.
+    """A message waiting to be sent, written in the same transaction as the change that causes it.
 
-    A sender claims pending rows (status pending -> sending, with its name), sends them over SMTP
-    and marks them sent; a failure is retried later with backoff and its reason kept for staff.
-    `dedupe_key` makes messages such as reminders exist at most once.
+    A sender claims pending rows (status pending -> sending, with its name), sends them through
+    the gateway of their `channel` (email over SMTP, sms and viber through TurboSMS, telegram
+    through the Bot API) and marks them sent; a failure is retried later with backoff and its
+    reason kept for staff. `dedupe_key` makes messages such as reminders exist at most once.
+
+    Fallback: a row "held" with `fallback_for_id` stands in for another; it becomes pending
+    when that one fails for good (a blocked bot, an invalid number), and "dropped" when it was
+    sent. `to_address` is the channel's address: an email, a +380... number, a Telegram chat.
     """
 
     __tablename__ = "outbox_message"
@@ -32,7 +37,16 @@ class OutboxMessage(db.Model):
     ics_method: Mapped[str | None] = mapped_column(String(12))  # REQUEST or CANCEL
     language: Mapped[str] = mapped_column(String(5), default="uk")
     appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"), index=True)
-    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending sending sent failed
+    channel: Mapped[str] = mapped_column(String(12), default="email", server_default="email")
+    patient_id: Mapped[int | None] = mapped_column(
+        ForeignKey("patient.id", ondelete="SET NULL"), index=True)
+    fallback_for_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbox_message.id", ondelete="SET NULL"), index=True)
+    buttons: Mapped[list | None] = mapped_column(JSON)  # Telegram: [[{"text", "data"|"url"}]]
+    # What the gateway answered when it accepted the message (TurboSMS or Telegram message id).
+    provider_message_id: Mapped[str | None] = mapped_column(String(64))
+    # pending sending sent failed; held (a fallback waiting), dropped (a fallback not needed)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     claimed_by: Mapped[str | None] = mapped_column(String(80))
@@ -40,6 +54,8 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    fallback_for: Mapped["OutboxMessage | None"] = relationship(remote_side=[id])
 
 
 class CalendarFeed(db.Model):

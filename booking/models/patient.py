@@ -20,6 +20,12 @@ class Patient(db.Model):
     date_of_birth: Mapped[date] = mapped_column(Date)
     language: Mapped[str] = mapped_column(String(5), default="en")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Messages (notifications/routing.py): email, sms, viber or telegram. Anything but email only
+    # with the patient's opt-in, given at `channel_consent_at` (None: email only).
+    preferred_channel: Mapped[str] = mapped_column(String(12), default="email",
+                                                   server_default="email")
+    channel_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    telegram_chat_id: Mapped[str | None] = mapped_column(String(32), index=True)
 
     consents: Mapped[list["Consent"]] = relationship(
         back_populates="patient", cascade="all, delete-orphan", order_by="Consent.given_at"

@@ -2,7 +2,7 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime
@@ -29,6 +29,13 @@ class StaffUser(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # Urgent alerts on the phone (attention/alerts.py): while `on_call`, also by `alert_channel`
+    # (sms to alert_phone, or telegram to the linked chat), besides the email.
+    on_call: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    alert_channel: Mapped[str | None] = mapped_column(String(12))  # sms, telegram
+    alert_phone: Mapped[str | None] = mapped_column(String(20))  # E.164
+    telegram_chat_id: Mapped[str | None] = mapped_column(String(32), index=True)
 
     practitioner: Mapped["Practitioner | None"] = relationship()  # noqa: F821
 

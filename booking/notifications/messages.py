@@ -36,7 +36,9 @@ from ..localized import localized
 from ..models import Appointment, AppointmentStatus, OutboxMessage, Patient
 from ..scheduler.contacts import international_phone
 from ..timeutil import clinic_tz, utcnow
-from . import calendar, outbox
+from ..channels import button_data
+from . import calendar, outbox, short_messages
+from .links import canonical_url  # noqa: F401  (messages.canonical_url, for other areas)
 
 DATE_PATTERN = "EEEE, d MMMM y"  # "Tuesday, 8 December 2026"
 
@@ -51,14 +53,6 @@ COURSE_CHANGES = {
 
 
 # --- Building blocks -----------------------------------------------------------------------------
-
-def canonical_url(endpoint, **values):
-    """An absolute link for emails: CANONICAL_URL + the endpoint's path. Never uses the Host
-    header of a request (which a client chooses), and works outside requests (cron)."""
-    base = current_app.config["CANONICAL_URL"].rstrip("/")
-    adapter = current_app.url_map.bind("canonical.invalid", script_name="/")
-    return base + adapter.build(endpoint, values)
-
 
 def email_language(language):
     """A language we write in: the patient's, else the default."""
@@ -147,14 +141,16 @@ def render_email(template, language, **context):
 
 
 def _queue(kind, patient, subject, template, context, *, ics=None, ics_method=None,
-           appointment_id=None, dedupe_key=None):
+           appointment_id=None, dedupe_key=None, short=None):
+    """Queue the email; a kind that goes by the patient's chosen channel also gets its short
+    message there, written by `short(channel)` (short_messages.route)."""
     language = email_language(patient.language)
     text, html = render_email(template, language, patient_name=patient.full_name,
                               subject=subject, **context)
     return outbox.queue(kind, to_address=patient.email, to_name=patient.full_name,
                         subject=subject, text_body=text, html_body=html, language=language,
                         ics=ics, ics_method=ics_method, appointment_id=appointment_id,
-                        dedupe_key=dedupe_key)
+                        dedupe_key=dedupe_key, patient=patient, short=short)
 
 
 def _single_context(appointment, **extra):
@@ -178,7 +174,50 @@ def _queue_single(kind, appointment, subject_of, *, ics_method=None, dedupe_key=
         context = _single_context(appointment, **extra)
     ics = calendar.build_ics([appointment], ics_method, language=language) if ics_method else None
     return _queue(kind, patient, subject, kind, context, ics=ics, ics_method=ics_method,
-                  appointment_id=appointment.id, dedupe_key=dedupe_key)
+                  appointment_id=appointment.id, dedupe_key=dedupe_key,
+                  short=lambda channel: short_text(kind, appointment, channel))
+
+
+# --- Short texts (SMS, Viber, Telegram): short_messages.route asks for them ---------------------
+
+def short_text(kind, appointment, channel, **extra):
+    """The short message of `kind` about `appointment` on `channel`, in the current locale."""
+    clinic, when = short_messages.clinic(), short_messages.when(appointment.starts_at)
+    if kind == "reminder":
+        return _reminder_text(appointment, channel)
+    if kind == "cancellation":
+        text = _("%(clinic)s: appointment %(when)s cancelled.", clinic=clinic, when=when)
+        return short_messages.ShortText(
+            f"{text}\n{short_messages.stop_line(appointment.patient_id, channel)}")
+    texts = {
+        "intake_nudge": lambda: _("%(clinic)s: questionnaire to fill in before %(when)s.",
+                                  clinic=clinic, when=when),
+        "reschedule": lambda: _("%(clinic)s: your appointment moved to %(when)s.",
+                                clinic=clinic, when=when),
+        "course_change": lambda: _("%(clinic)s: the times of your visits have changed.",
+                                   clinic=clinic),
+        "course_confirmed": lambda: _("%(clinic)s: your visits are confirmed.", clinic=clinic),
+        "course_declined": lambda: _("%(clinic)s: your visits cannot go ahead for now; we "
+                                     "will call you.", clinic=clinic),
+    }
+    return short_messages.ShortText(
+        short_messages.with_manage_link(texts[kind](), appointment, channel))
+
+
+def _reminder_text(appointment, channel):
+    """The reminder; on Telegram with its buttons: I will come, Cancel (a single appointment:
+    a course is changed on its page), Change time."""
+    text = _("%(clinic)s reminder: appointment %(when)s.", clinic=short_messages.clinic(),
+             when=short_messages.when(appointment.starts_at))
+    if channel != "telegram":
+        return short_messages.ShortText(short_messages.with_manage_link(text, appointment,
+                                                                        channel))
+    answer = [{"text": _("I will come"), "data": button_data("come", appointment.id)}]
+    if appointment.course_id is None:
+        answer.append({"text": _("Cancel"), "data": button_data("cancel", appointment.id)})
+    buttons = [answer, [{"text": _("Change time"), "data": button_data("move", appointment.id)}]]
+    return short_messages.ShortText(
+        f"{text}\n{_('To stop these messages, send /stop.')}", buttons)
 
 
 # --- Single appointments -------------------------------------------------------------------------
@@ -333,7 +372,8 @@ def queue_course_change(course, change, sessions=None):
             changed=[_visit(a) for a in sessions], still_booked=[_visit(a) for a in booked])
     return _queue("course_change", patient, subject, "course_change", context,
                   ics=calendar.build_ics(sessions, method, language=language),
-                  ics_method=method, appointment_id=sessions[0].id)
+                  ics_method=method, appointment_id=sessions[0].id,
+                  short=lambda channel: short_text("course_change", sessions[0], channel))
 
 
 def queue_course_decision(course, confirmed):
@@ -368,7 +408,9 @@ def queue_course_decision(course, confirmed):
                                   still_booked=[_visit(a) for a in booked])
     kind = "course_confirmed" if confirmed else "course_declined"
     return _queue(kind, patient, subject, "course_decision", context,
-                  appointment_id=(booked or sessions)[0].id if sessions else None)
+                  appointment_id=(booked or sessions)[0].id if sessions else None,
+                  short=(lambda channel: short_text(kind, sessions[0], channel))
+                  if sessions else None)
 
 
 # --- Follow-ups ----------------------------------------------------------------------------------
@@ -511,18 +553,25 @@ def queue_due_reminders(now=None):
 # --- Messages other areas write (the waitlist) ---------------------------------------------------
 
 def queue_plain(kind, to_address, to_name, language, subject, text, html="", *,
-                dedupe_key=None, appointment_id=None, send_after=None):
+                dedupe_key=None, appointment_id=None, send_after=None, patient=None,
+                short=None):
     """Queue a message whose text the caller wrote, in the caller's transaction (the caller
     commits). `kind` is a short word staff see on the outbox page (e.g. "waitlist_offer").
     Headers are cleaned (no CR/LF); the text must hold no health data. Returns the
     OutboxMessage, or None when there is no address. A dedupe_key that exists already raises
     IntegrityError at flush: use a savepoint (db.session.begin_nested()) when that can happen.
     Use render_email() for a text and HTML body in the person's language, and
-    canonical_url() for links."""
+    canonical_url() for links.
+
+    A kind that goes by the patient's chosen channel (booking/channels.py: reminders, offers,
+    follow-ups, "diary..." prompts) also goes there as a short message: give `patient` (else
+    the one patient with this address is found) and, for a text of your own, `short(channel)`
+    returning a short_messages.ShortText (else: the subject, the first link, how to stop)."""
     if not (to_address or "").strip():
         return None
     return outbox.queue(kind, to_address=to_address, to_name=to_name or "",
                         subject=subject, text_body=_tidy_text(text), html_body=html or "",
                         language=email_language(language), appointment_id=appointment_id,
-                        dedupe_key=dedupe_key, send_after=send_after)
+                        dedupe_key=dedupe_key, send_after=send_after, patient=patient,
+                        short=short)
 

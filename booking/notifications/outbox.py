@@ -12,6 +12,7 @@ from ..database import begin_write
 from ..extensions import db
 from ..models import OutboxMessage
 from ..timeutil import utcnow
+from . import short_messages
 
 
 def clean_header(value, longest):
@@ -28,8 +29,13 @@ def clean_header(value, longest):
 
 
 def queue(kind, *, to_address, subject, text_body, to_name="", html_body="", language="uk",
-          ics=None, ics_method=None, appointment_id=None, dedupe_key=None, send_after=None):
-    """Add one message to the outbox (in the current transaction) and return it."""
+          ics=None, ics_method=None, appointment_id=None, dedupe_key=None, send_after=None,
+          patient=None, short=None):
+    """Add one message to the outbox (in the current transaction) and return it.
+
+    A kind that goes by the patient's chosen channel (a reminder, a waitlist offer, ...) also
+    gets its short message there, the email held as its fallback: short_messages.route, with
+    `patient` (else the one patient with this address) and `short(channel)`, its text."""
     message = OutboxMessage(
         kind=kind, to_address=clean_header(to_address, 254), to_name=clean_header(to_name, 120),
         subject=clean_header(subject, 200), text_body=text_body, html_body=html_body,
@@ -37,7 +43,7 @@ def queue(kind, *, to_address, subject, text_body, to_name="", html_body="", lan
         dedupe_key=dedupe_key, status="pending", next_attempt_at=send_after or utcnow(),
     )
     db.session.add(message)
-    return message
+    return short_messages.route(message, patient=patient, short=short)
 
 
 # --- Staff: what has not gone out yet (the outbox page) ------------------------------------------
@@ -55,7 +61,8 @@ def needing_attention(limit=ATTENTION_LIMIT):
     due. Only what staff need to act: never a subject or a body. Bounded by `limit`."""
     failed_first = case((OutboxMessage.status == "failed", 0), else_=1)
     return db.session.execute(
-        select(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.to_address,
+        select(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.channel,
+               OutboxMessage.to_address,
                OutboxMessage.status, OutboxMessage.attempts, OutboxMessage.next_attempt_at,
                OutboxMessage.last_error, OutboxMessage.created_at,
                OutboxMessage.appointment_id)

@@ -11,6 +11,13 @@ Each message is sent exactly once, even with two senders running at once:
 A message left in "sending" for longer than STALE_AFTER (its sender crashed) is released back
 to pending by the next run, counted as an attempt.
 
+Every channel goes through this same run: a row's `channel` picks its gateway (email: SMTP; sms,
+viber: TurboSMS; telegram: the Bot API; gateways.py), with the same claim, retries and backoff
+(a Telegram 429 waits at least its retry_after). What a gateway accepted is stored with the
+provider's message id. A permanent failure (a blocked bot, an invalid number) is not retried:
+the row fails at once and its held fallback (the same message by email) becomes due; a sent
+row's held fallback is dropped. A chat that blocked the bot is unlinked.
+
 Headers cannot be injected: the message is an email.message.EmailMessage with
 email.headerregistry.Address values; names and subjects were cleaned of CR/LF and of "=?" (no
 RFC 2047 encoded word, which Python 3.11 before 3.11.10 would decode into header lines:
@@ -37,8 +44,10 @@ from sqlalchemy import case, select, update
 
 from ..database import begin_write
 from ..extensions import db
-from ..models import OutboxMessage
+from .. import audit
+from ..models import OutboxMessage, Patient, StaffUser
 from ..timeutil import utcnow
+from . import gateways
 from .outbox import clean_header
 
 STALE_AFTER = timedelta(minutes=10)
@@ -217,6 +226,62 @@ def _retry_delay(attempts):
     return timedelta(minutes=minutes[min(attempts, len(minutes)) - 1])
 
 
+def _release_fallbacks(message_id, now):
+    """The message failed for good: its held fallback goes out now."""
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.fallback_for_id == message_id, OutboxMessage.status == "held")
+        .values(status="pending", next_attempt_at=now)
+        .execution_options(synchronize_session=False))
+
+
+def _drop_fallbacks(message_id):
+    """The message was delivered: its held fallback is not needed."""
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.fallback_for_id == message_id, OutboxMessage.status == "held")
+        .values(status="dropped")
+        .execution_options(synchronize_session=False))
+
+
+def _settle_fallbacks(now):
+    """Held fallbacks whose message failed for good (also when a crashed sender's last attempt
+    ran out) go out; those whose message was sent, or was removed, are dropped."""
+    failed = select(OutboxMessage.id).where(OutboxMessage.status == "failed").scalar_subquery()
+    done = select(OutboxMessage.id).where(OutboxMessage.status == "sent").scalar_subquery()
+    held = OutboxMessage.status == "held"
+    for condition, values in (
+            (OutboxMessage.fallback_for_id.in_(failed),
+             {"status": "pending", "next_attempt_at": now}),
+            (OutboxMessage.fallback_for_id.in_(done) | OutboxMessage.fallback_for_id.is_(None),
+             {"status": "dropped"})):
+        db.session.execute(update(OutboxMessage).where(held, condition).values(**values)
+                           .execution_options(synchronize_session=False))
+
+
+def _forget_chat(chat_id):
+    """Telegram says the chat is gone (the bot was blocked): nobody is linked to it any more,
+    so later messages go by email at once."""
+    for model in (Patient, StaffUser):
+        ids = db.session.execute(select(model.id).where(model.telegram_chat_id == chat_id)
+                                 ).scalars().all()
+        for object_id in ids:
+            db.session.execute(update(model).where(model.id == object_id)
+                               .values(telegram_chat_id=None)
+                               .execution_options(synchronize_session=False))
+            audit.record("telegram.unlinked", object_type=model.__tablename__,
+                         object_id=object_id, details={"by": "blocked"}, actor_label="system")
+
+
+def _failed_for_good(row, error, now):
+    """What else happens, in the same transaction, when a row fails for good."""
+    def after():
+        _release_fallbacks(row["id"], now)
+        if getattr(error, "chat_gone", False) and row.get("channel") == "telegram":
+            _forget_chat(row["to_address"])
+    return after
+
+
 def release_stale(now):
     """Hand messages stuck in "sending" (a crashed sender) back to pending, counting the lost
     attempt: failed when that was the last one."""
@@ -233,6 +298,7 @@ def release_stale(now):
                     claimed_by=None, claimed_at=None,
                     last_error="The sender stopped while sending; released for another try.")
             .execution_options(synchronize_session=False))
+        _settle_fallbacks(now)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -274,16 +340,19 @@ def claim(message_id, name, now):
     return row
 
 
-def _finish(message_id, name, **values):
-    """Write the outcome of this sender's attempt (only while the claim is still ours)."""
+def _finish(message_id, name, after=None, **values):
+    """Write the outcome of this sender's attempt (only while the claim is still ours), and
+    then, in the same transaction, `after()` (what else the outcome changes)."""
     try:
         begin_write()
-        db.session.execute(
+        result = db.session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == message_id, OutboxMessage.status == "sending",
                    OutboxMessage.claimed_by == name)
             .values(claimed_by=None, claimed_at=None, **values)
             .execution_options(synchronize_session=False))
+        if after is not None and result.rowcount == 1:
+            after()
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -308,45 +377,65 @@ def _describe(error):
     return " ".join(text.split())[:500]
 
 
-def send_due(*, limit=100, now=None, transport=None):
-    """One pass: release stuck messages, then claim, send and mark up to `limit` due ones."""
+def _deliver(row, transport, envelope_from, gateways_in_use, now):
+    """Send one claimed row by its channel; the provider's message id (None for email)."""
+    channel = row.get("channel") or "email"
+    if channel == "email":
+        transport.send(build_email(row, now=now), envelope_from, row["to_address"])
+        return None
+    return gateways_in_use[channel].send(row)
+
+
+def _retry_at(error, attempts, now):
+    delay = _retry_delay(attempts)
+    wait = getattr(error, "retry_after", None)
+    if wait:
+        delay = max(delay, timedelta(seconds=wait))
+    return now + delay
+
+
+def send_due(*, limit=100, now=None, transport=None, ids=None):
+    """One pass: release stuck messages, then claim, send and mark up to `limit` due ones
+    (only the rows `ids`, when given: the bot's answers, sent at once)."""
     clock = (lambda: now) if now is not None else utcnow
     config = current_app.config
     max_attempts = config["MAIL_MAX_ATTEMPTS"]
     transport = transport or transport_for(config)
+    gateways_in_use = gateways.Gateways(config)
     name = sender_name()
-    report = SendReport(released=release_stale(clock()))
+    report = SendReport(released=release_stale(clock()) if ids is None else 0)
     try:
         envelope_from = sender_address().addr_spec
-        for message_id in _due_ids(clock(), limit):
+        for message_id in (_due_ids(clock(), limit) if ids is None else ids):
             row = claim(message_id, name, clock())
             if row is None:
                 report.skipped += 1
                 continue
             attempts = row["attempts"] + 1
             try:
-                email = build_email(row, now=clock())
-                transport.send(email, envelope_from, row["to_address"])
-            except InvalidAddress as error:
-                _finish(message_id, name, status="failed", attempts=attempts,
-                        last_error=_describe(error))
+                provider_id = _deliver(row, transport, envelope_from, gateways_in_use, clock())
+            except (InvalidAddress, gateways.PermanentFailure) as error:
+                _finish(message_id, name, after=_failed_for_good(row, error, clock()),
+                        status="failed", attempts=attempts, last_error=_describe(error))
                 report.failed += 1
                 report.errors.append((message_id, _describe(error)))
             except Exception as error:  # noqa: BLE001  (any failure: retry later, keep why)
                 if attempts >= max_attempts:
-                    _finish(message_id, name, status="failed", attempts=attempts,
-                            last_error=_describe(error))
+                    _finish(message_id, name, after=_failed_for_good(row, error, clock()),
+                            status="failed", attempts=attempts, last_error=_describe(error))
                     report.failed += 1
                 else:
                     _finish(message_id, name, status="pending", attempts=attempts,
-                            next_attempt_at=clock() + _retry_delay(attempts),
+                            next_attempt_at=_retry_at(error, attempts, clock()),
                             last_error=_describe(error))
                     report.retried += 1
                 report.errors.append((message_id, _describe(error)))
             else:
-                _finish(message_id, name, status="sent", attempts=attempts, sent_at=clock(),
-                        last_error=None)
+                _finish(message_id, name, after=lambda: _drop_fallbacks(message_id),
+                        status="sent", attempts=attempts, sent_at=clock(), last_error=None,
+                        provider_message_id=provider_id)
                 report.sent += 1
     finally:
         transport.close()
+        gateways_in_use.close()
     return report

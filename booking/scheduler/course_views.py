@@ -22,6 +22,7 @@ from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
 
+from ..channels import offered
 from ..courses import services as courses
 from ..extensions import limiter
 from ..security import booking_limit, private_link_limit
@@ -214,6 +215,7 @@ def course_details(service_id):
         return redirect(starts_url, 303)
 
     form = DetailsForm() if request.method == "POST" else DetailsForm(formdata=None)
+    form.offer(offered(current_app.config))
     form.start.data = start.isoformat()
 
     def page(status=200, message=None, error=None):
@@ -241,12 +243,14 @@ def course_details(service_id):
         return page()
     if not form.validate():
         return page(422)
+    channel, channel_consent = form.choice()
     try:
         _course, token = courses.book_course(
             service_id=service.id, start=start, sessions=sessions,
             patient=form.patient_details(), consent=form.consent.data is True,
             practitioner_id=practitioner.id if practitioner else None,
-            source="online", language=str(get_locale()),
+            source="online", language=str(get_locale()), channel=channel,
+            channel_consent=channel_consent,
         )
     except services.InvalidDetails as error:
         form.add_errors(error.fields)
@@ -311,9 +315,10 @@ def render_course_manage(appointment, token, *, new=False, message=None, cancel_
             course), change_until=services.change_deadline(first) if first else None,
         cutoff_hours=current_app.config["MANAGE_CUTOFF_HOURS"],
         cancel_form=cancel_form or CancelForm(formdata=None),
-        manage_url=url_for(".manage", token=token, _external=True),
-        book_again_url=(url_for(".course_starts", service_id=service.id)
-                        if courses.get_course_service(service.id) else url_for(".index")),
+        manage_url=url_for("scheduler.manage", token=token, _external=True),
+        book_again_url=(url_for("scheduler.course_starts", service_id=service.id)
+                        if courses.get_course_service(service.id)
+                        else url_for("scheduler.index")),
     ), status
 
 

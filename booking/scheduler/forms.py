@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 from wtforms.widgets import DateInput, EmailInput, TelInput
 
@@ -29,7 +29,33 @@ class PractitionerChoiceForm(FlaskForm):
     week = HiddenField()
 
 
-class DetailsForm(FlaskForm):
+CHANNEL_LABELS = {"email": _l("Email"), "sms": _l("SMS"), "viber": _l("Viber"),
+                  "telegram": _l("Telegram")}
+
+
+class ChannelForm(FlaskForm):
+    """How the patient wants reminders and changes (booking/channels.py): at booking, on the
+    manage page, and at the desk for a caller. Only the channels the clinic offers are choices
+    (`offer`); anything but email needs the box ticked (the service checks it)."""
+
+    channel = RadioField(_l("Send reminders and changes by"), validators=[Optional()])
+    channel_consent = BooleanField(_l("I agree to get messages about my appointments by SMS, "
+                                      "Viber or Telegram. I can stop them at any time."))
+
+    def offer(self, channels):
+        self.channel.choices = [(channel, CHANNEL_LABELS[channel]) for channel in channels]
+        if self.channel.data is None:
+            self.channel.data = "email"
+        return self
+
+    def choice(self):
+        """(channel, consent) as sent; channel None when the form offered no choice."""
+        if len(self.channel.choices or ()) < 2:
+            return None, False
+        return self.channel.data or None, self.channel_consent.data is True
+
+
+class DetailsForm(ChannelForm):
     """Step 3: who is coming. Values are kept exactly as typed and handed to services.book."""
 
     start = HiddenField()
@@ -60,7 +86,8 @@ class DetailsForm(FlaskForm):
     consent = BooleanField(render_kw={"required": True})
 
     # Fields the booking service may name in InvalidDetails / SlotNotBookable.
-    SERVICE_FIELDS = ("full_name", "email", "phone", "date_of_birth", "consent", "start")
+    SERVICE_FIELDS = ("full_name", "email", "phone", "date_of_birth", "consent", "start",
+                      "channel", "channel_consent")
 
     def patient_details(self):
         return {

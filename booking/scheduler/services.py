@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from .. import audit, events
+from ..channels import CHANNELS, EMAIL
 from ..database import begin_write, retry_on_conflict
 from ..extensions import db
 from ..models import (
@@ -26,6 +27,7 @@ from ..models import (
     Closure,
     Consent,
     Course,
+    MessageLink,
     Patient,
     Practitioner,
     Resource,
@@ -434,6 +436,30 @@ def record_consent(patient, now):
                            version=current_app.config["CONSENT_VERSION"], given_at=now))
 
 
+def record_channel(patient, channel, now):
+    """How the patient wants reminders and changes (booking/channels.py): email, or, with their
+    opt-in (its time on the patient, and a consent row), SMS, Viber or Telegram."""
+    if channel not in CHANNELS:
+        raise ValueError(channel)
+    patient.preferred_channel = channel
+    if channel == EMAIL:
+        patient.channel_consent_at = None
+        return
+    patient.channel_consent_at = now
+    db.session.add(Consent(patient=patient, kind="messages",
+                           version=current_app.config["CONSENT_VERSION"], given_at=now))
+
+
+def _channel_errors(channel, channel_consent):
+    if channel is None:
+        return {}
+    if channel not in CHANNELS:
+        return {"channel": _("Please choose how we send you reminders.")}
+    if channel != EMAIL and channel_consent is not True:
+        return {"channel_consent": _("Please agree to these messages, or choose email.")}
+    return {}
+
+
 def _hold_resource(appointment, resource_id, service):
     """Keep the chair (or room) for the clinician's part and the observation after it."""
     appointment.resource_id = resource_id
@@ -442,7 +468,7 @@ def _hold_resource(appointment, resource_id, service):
         if resource_id is not None else None)
 
 
-def _find_or_create_patient(details, language):
+def _find_or_create_patient(details, language, channel=None, now=None):
     patient = db.session.execute(
         select(Patient).where(
             Patient.email == details.email, Patient.date_of_birth == details.date_of_birth
@@ -460,11 +486,13 @@ def _find_or_create_patient(details, language):
         patient.phone = details.phone
         if language in current_app.config["LANGUAGES"]:
             patient.language = language
+    if channel is not None:
+        record_channel(patient, channel, now or utcnow())
     return patient
 
 
-def _validated_details(patient, consent, start, now):
-    errors = {}
+def _validated_details(patient, consent, start, now, channel=None, channel_consent=False):
+    errors = _channel_errors(channel, channel_consent)
     details = None
     try:
         details = clean_patient_details(
@@ -526,10 +554,11 @@ def _create_appointment(service, start, candidates, patient_for, *, now, rules, 
 
 
 def book(*, service_id, start, patient, consent, practitioner_id=None, source="online",
-         language="en", now=None):
+         language="en", channel=None, channel_consent=False, now=None):
     """Book `start` online (or through the API) for a new or returning patient.
 
-    `patient` is a mapping with full_name, email, phone, date_of_birth (as typed). Returns
+    `patient` is a mapping with full_name, email, phone, date_of_birth (as typed); `channel`
+    (with `channel_consent` for anything but email) how they want reminders. Returns
     (appointment, manage_token). Raises InvalidDetails, SlotNotBookable (422), SlotTaken (409)
     or LookupError (unknown ids).
     """
@@ -538,9 +567,10 @@ def book(*, service_id, start, patient, consent, practitioner_id=None, source="o
     if service is None:
         raise LookupError("service")
     candidates = _candidates(service, practitioner_id)
-    details = _validated_details(patient, consent, start, now)
+    details = _validated_details(patient, consent, start, now, channel, channel_consent)
     return _create_appointment(
-        service, start, candidates, lambda: _find_or_create_patient(details, language),
+        service, start, candidates,
+        lambda: _find_or_create_patient(details, language, channel, now),
         now=now, rules=clinic_rules(), source=source, consent_kind="data_processing")
 
 
@@ -594,7 +624,8 @@ def appointment_by_token(token):
     """The appointment behind a private manage link, or None (a wrong token looks like any 404).
 
     A course's link leads to its first session, which carries the course's intake; the manage
-    page shows the whole course from there.
+    page shows the whole course from there. A link a short message carried (MessageLink
+    "manage", booking/notifications/links.py) works the same until it expires.
     """
     if not token or len(token) > 100:
         return None
@@ -606,6 +637,12 @@ def appointment_by_token(token):
         appointment = db.session.execute(
             select(Appointment).join(Course, Appointment.course_id == Course.id)
             .where(Course.manage_token_hash == token_hash, Appointment.course_day == 1)
+        ).scalar_one_or_none()
+    if appointment is None:
+        appointment = db.session.execute(
+            select(Appointment).join(MessageLink, MessageLink.appointment_id == Appointment.id)
+            .where(MessageLink.token_hash == token_hash, MessageLink.purpose == "manage",
+                   MessageLink.expires_at > utcnow())
         ).scalar_one_or_none()
     return appointment
 

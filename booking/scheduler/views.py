@@ -21,6 +21,7 @@ from flask import (
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 
+from ..channels import offered
 from ..courses import services as courses
 from ..extensions import limiter
 from ..localized import practitioner_label
@@ -274,6 +275,7 @@ def details(service_id):
                         303)
 
     form = DetailsForm() if request.method == "POST" else DetailsForm(formdata=None)
+    form.offer(offered(current_app.config))
     form.start.data = start.isoformat()
 
     def page(status=200, message=None, alternatives=None, refused=False):
@@ -300,12 +302,14 @@ def details(service_id):
         return page()
     if not form.validate():
         return page(422)
+    channel, channel_consent = form.choice()
     try:
         _appointment, token = services.book(
             service_id=service.id, start=start,
             practitioner_id=practitioner.id if practitioner else None,
             patient=form.patient_details(), consent=form.consent.data is True,
-            source="online", language=str(get_locale()),
+            source="online", language=str(get_locale()), channel=channel,
+            channel_consent=channel_consent,
         )
     except services.InvalidDetails as error:
         form.add_errors(error.fields)
@@ -338,9 +342,10 @@ def _render_manage(appointment, token, *, new=False, message=None, cancel_form=N
         message=message, can_change=can_change, cutoff_hours=cutoff_hours,
         change_until=services.change_deadline(appointment),
         cancel_form=cancel_form or CancelForm(formdata=None),
-        manage_url=url_for(".manage", token=token, _external=True),
-        book_again_url=(url_for(".slots", service_id=service.id)
-                        if service.active and service.online_bookable else url_for(".index")),
+        manage_url=url_for("scheduler.manage", token=token, _external=True),
+        book_again_url=(url_for("scheduler.slots", service_id=service.id)
+                        if service.active and service.online_bookable
+                        else url_for("scheduler.index")),
     ), status
 
 

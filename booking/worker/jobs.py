@@ -57,6 +57,17 @@ def _send_followups(now):
     return {"requests": len(created), "emails": queue_follow_ups(created)}
 
 
+def _telegram_poll(now):
+    """The bot's updates through getUpdates, for a clinic without a webhook: off unless
+    switched on (TELEGRAM_POLLING sets WORKER_SCHEDULE["telegram-poll"] = 1)."""
+    if not current_app.config.get("TELEGRAM_BOT_TOKEN"):
+        return {"updates": 0}
+    from ..notifications import bot
+
+    handled, _offset = bot.poll(once=True)
+    return {"updates": handled}
+
+
 def _purge(now):
     from .. import privacy
 
@@ -71,6 +82,7 @@ JOBS = (
     Job("send-diary-prompts", _send_diary_prompts, 5),
     Job("send-followups", _send_followups, "09:00", lease=timedelta(minutes=30)),
     Job("purge", _purge, "02:30", lease=timedelta(hours=1)),
+    Job("telegram-poll", _telegram_poll, None),  # off by default: TELEGRAM_POLLING
     # Later jobs go here (the diary and message prompts): see the module's docstring.
 )
 

@@ -31,6 +31,7 @@ EXPECTED = {
     "/staff/closures": RECEPTION,
     "/staff/clinician": CLINICAL,
     "/staff/attention": CLINICAL,
+    "/staff/alerts": CLINICAL,  # a clinician's own on-call alerts (SMS, Telegram)
     "/staff/attention.json": CLINICAL,
     "/staff/intakes": CLINICAL,
     "/staff/admin": ADMIN,

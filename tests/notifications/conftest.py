@@ -136,3 +136,35 @@ def outbox_rows(kind=None):
     if kind is not None:
         query = query.where(OutboxMessage.kind == kind)
     return db.session.execute(query).scalars().all()
+
+
+# --- Fake providers (fakes.py) -------------------------------------------------------------------
+
+WEBHOOK_SECRET = "test-webhook-secret_1"
+
+
+@pytest.fixture
+def turbosms(app):
+    """A TurboSMS on 127.0.0.1, and the app set up to send SMS and Viber through it."""
+    from .fakes import FakeTurboSMS
+
+    fake = FakeTurboSMS().start()
+    app.config.update(fake.settings())
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+@pytest.fixture
+def telegram(app):
+    """A Telegram Bot API on 127.0.0.1, and the app's bot set up to use it (with a webhook
+    secret)."""
+    from .fakes import FakeBotAPI
+
+    fake = FakeBotAPI().start()
+    app.config.update(fake.settings(), TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET)
+    try:
+        yield fake
+    finally:
+        fake.stop()
