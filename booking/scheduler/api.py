@@ -387,15 +387,28 @@ def list_practitioners():
 
 @bp.get("/slots")
 def list_slots():
-    known = reference.current()
-    service = service_or_404(known.bookable_service(int_arg("service")))
+    service_id = int_arg("service")
     first_day, last_day = day_range()
     practitioner_id = int_arg("practitioner", required=False)
-    practitioner = practitioner_or_404(service, practitioner_id, known.practitioners_for)
-    body = reference.slots_answer(known, service, first_day, last_day, practitioner,
-                                  lambda found: json.dumps(slots_json(found),
-                                                           separators=(",", ":")))
-    return current_app.response_class(body, mimetype="application/json")
+    # The cached reference data is checked in the same query as the appointments (one round
+    # trip); when it has changed, or before answering 404, it is read again.
+    known, checked = reference.cached()
+    for _attempt in range(3):  # changed three times while we read: give up
+        try:
+            service = service_or_404(known.bookable_service(service_id))
+            practitioner = practitioner_or_404(service, practitioner_id,
+                                               known.practitioners_for)
+            body = reference.slots_answer(
+                known, service, first_day, last_day, practitioner,
+                lambda found: json.dumps(slots_json(found), separators=(",", ":")))
+            return current_app.response_class(body, mimetype="application/json")
+        except ApiError:
+            if checked:
+                raise
+        except reference.Stale:
+            pass
+        known, checked = reference.current(), True
+    raise reference.Stale()
 
 
 # --- Booking a slot -------------------------------------------------------------------------------

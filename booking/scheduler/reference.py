@@ -21,13 +21,14 @@ closures expansion and range-bounded read of the appointments), only without the
 booking service keeps its own fresh reads under its lock, so a booking never relies on this
 cache. tests/api/test_reference_cache.py compares both answers.
 """
+import json
 import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import current_app
-from sqlalchemy import bindparam, event, select
+from sqlalchemy import bindparam, event, null, select, union_all
 
 from ..extensions import db
 from ..models import (
@@ -125,32 +126,51 @@ VERSION_QUERY = select(ClinicSetting.value).where(ClinicSetting.key == VERSION_K
 
 
 def _busy_query(owner, until):
-    """services._add_busy_intervals' read, with its values as parameters."""
-    return (select(owner, Appointment.starts_at, until)
+    """services._add_busy_intervals' read, with its values as parameters; and, in the same
+    statement (so from the same snapshot), the version row (its owner is NULL)."""
+    busy = (select(owner, Appointment.starts_at, until, null())
             .where(owner.in_(bindparam("owners", expanding=True)),
                    Appointment.status != AppointmentStatus.CANCELLED.value,
                    Appointment.starts_at >= bindparam("earliest_start"),
                    Appointment.starts_at < bindparam("range_end"),
                    until > bindparam("range_start")))
+    version = select(null(), null(), null(), ClinicSetting.value).where(
+        ClinicSetting.key == VERSION_KEY)
+    return union_all(busy, version)
 
 
 PRACTITIONERS_BUSY = _busy_query(Appointment.practitioner_id, Appointment.blocks_until)
 RESOURCES_BUSY = _busy_query(Appointment.resource_id, Appointment.resource_until)
 
 
+class Stale(Exception):
+    """The reference data changed since the cache was loaded: load it again (current())."""
+
+
 def _add_busy(busy, query, range_start, range_end):
     """busy[owner] += the intervals the live appointments in the range hold (as
-    services._add_busy_intervals; on the session's connection, without the ORM)."""
+    services._add_busy_intervals; on the session's connection, without the ORM). Returns the
+    version token read in the same statement."""
     rows = db.session.connection().execute(query, {
         "owners": list(busy), "range_start": range_start, "range_end": range_end,
         "earliest_start": range_start - services.LONGEST_APPOINTMENT_SPAN})
-    for owner_id, starts_at, until in rows:
-        busy[owner_id].append(engine.Interval(starts_at, until))
+    version = None
+    for owner_id, starts_at, until, value in rows:
+        if owner_id is None:
+            version = _token(value)
+        else:
+            busy[owner_id].append(engine.Interval(starts_at, until))
+    return version
+
+
+def _token(value):
+    if isinstance(value, str):  # SQLite hands the JSON over as text in a UNION
+        value = json.loads(value)
+    return value.get("token") if isinstance(value, dict) else None
 
 
 def _version():
-    value = db.session.connection().execute(VERSION_QUERY).scalar()
-    return value.get("token") if isinstance(value, dict) else None
+    return _token(db.session.connection().execute(VERSION_QUERY).scalar())
 
 
 def _load(version):
@@ -186,6 +206,13 @@ def _load(version):
     return Reference(version, services_rows, practitioners,
                      {sid: tuple(pids) for sid, pids in offered_by.items()}, closures,
                      {kind: tuple(ids) for kind, ids in resources.items()})
+
+
+def cached():
+    """(reference data, checked): the cache as it is, not checked against the database (then
+    the slot search checks it in its own query and raises Stale), or loaded now when empty."""
+    reference = current_app.extensions.setdefault(CACHE, {}).get("reference")
+    return (current(), True) if reference is None else (reference, False)
 
 
 def current():
@@ -253,8 +280,9 @@ def slots_answer(reference, service, first_day, last_day, practitioner, render, 
 
 def find_slots(reference, service, first_day, last_day, practitioner=None, *, now=None):
     """services.find_slots with the online rules, for a ServiceRow (and a PractitionerRow, or
-    every practitioner offering it): the same slots, with two queries (the appointments of the
-    practitioners, and of the resources when the service needs one) instead of six.
+    every practitioner offering it): the same slots, with one query (the appointments of the
+    practitioners, and the version of the reference data: Stale when it is not `reference`'s)
+    and a second when the service needs a resource, instead of six.
 
     The engine's answer is remembered per worker (the last MEMO_SIZE questions), keyed by all
     it depends on: the reference version, the service, the practitioner, the days, the rules,
@@ -274,7 +302,8 @@ def _find(reference, service, first_day, last_day, practitioner, now):
         return [], None
     range_start, range_end = services._day_bounds_utc(first_day, last_day)
     busy = {p.id: [] for p in practitioners}
-    _add_busy(busy, PRACTITIONERS_BUSY, range_start, range_end)
+    if _add_busy(busy, PRACTITIONERS_BUSY, range_start, range_end) != reference.version:
+        raise Stale()
     clinic_closures = []
     for owner, interval in _closure_intervals(reference, range_start, range_end):
         if owner is None:
@@ -285,7 +314,7 @@ def _find(reference, service, first_day, last_day, practitioner, now):
     if service.resource_kind:
         taken = {rid: [] for rid in reference.resources.get(service.resource_kind, ())}
         if taken:
-            _add_busy(taken, RESOURCES_BUSY, range_start, range_end)
+            _add_busy(taken, RESOURCES_BUSY, range_start, range_end)  # (checked above)
 
     key = (reference.version, service.id, timing, tuple(p.id for p in practitioners),
            first_day, last_day, rules, str(tz), now.astimezone(tz).date(), _frozen(busy),
