@@ -1,8 +1,9 @@
 // Progressive enhancement for the reception calendar: drag a booked appointment onto a free
-// time to move it. The drop fills in and submits the page's ordinary reschedule form (the same
-// POST as the "Move" page), so the server checks every move exactly as it checks the picker;
-// a clash comes back as the usual 409 page. Without JavaScript nothing here runs and moving
-// works through the picker on the appointment page.
+// time to move it. The drop asks first (the patient is told of a new time), then fills in and
+// submits the page's ordinary reschedule form (the same POST as the "Move" page), so the
+// server checks every move exactly as it checks the picker; a clash comes back as the usual
+// 409 page. Without JavaScript nothing here runs and moving works through the picker on the
+// appointment page.
 (function () {
   "use strict";
   var form = document.getElementById("cal-move-form");
@@ -12,7 +13,7 @@
   var dragged = null;
 
   function freeCell(target) {
-    var cell = target && target.closest ? target.closest(".cal-cell[data-start]") : null;
+    var cell = target && target.closest ? target.closest("[data-start][data-practitioner]") : null;
     return cell && cell.getAttribute("data-practitioner") ? cell : null;
   }
 
@@ -56,6 +57,14 @@
       return;
     }
     event.preventDefault();
+    var start = cell.getAttribute("data-start");
+    var question = (form.getAttribute("data-confirm") || "")
+      .replace("{name}", dragged.getAttribute("data-patient") || "")
+      .replace("{time}", start.slice(0, 10) + " " + start.slice(11, 16));
+    cell.classList.remove("cal-drop-over");
+    if (question && !window.confirm(question)) {
+      return;
+    }
     form.action = dragged.getAttribute("data-move-url");
     form.elements.start.value = cell.getAttribute("data-start");
     form.elements.practitioner.value = cell.getAttribute("data-practitioner");

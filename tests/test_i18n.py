@@ -433,7 +433,7 @@ def test_names_and_book_buttons_say_what_they_mean_on_ukrainian_pages(uk_app, cl
     assert "Імʼя" in people and "Назва" not in people
     assert "Назва" in words(staff.get("/staff/admin/services/new"))  # the form's label
     calendar = words(staff.get("/staff/calendar?day=2026-12-08"))
-    assert "Вільно · Записати" in calendar  # reception books a caller
+    assert "Записати за дзвінком" in calendar  # reception books a caller
     book = text(staff.get(f"/staff/book?service={consultation.id}&practitioner=any"
                           "&day=2026-12-08&start=2026-12-08T10:00:00%2B02:00"))
     assert re.search(r'<button class="button button-primary" type="submit">Записати</button>',

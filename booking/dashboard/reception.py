@@ -40,7 +40,7 @@ from wtforms.widgets import DateInput, EmailInput, TelInput
 
 from ..localized import localized
 from ..auth.access import safe_next, staff_required
-from ..scheduler import desk, services
+from ..scheduler import day_grid, desk, services
 from ..scheduler.forms import ANY, monday_of, parse_start
 from ..timeutil import to_local
 from .blueprint import RECEPTION, bp
@@ -267,13 +267,25 @@ def _caller_errors(form, error):
 def calendar_day():
     today = services.local_today()
     day = _parse_day(request.args.get("day"), today)
-    board = desk.day_board(day)
+    grid = day_grid.day_grid(day, request.args.get("by") or "practitioner")
     form = DayChoiceForm(formdata=None, day=day.isoformat())
     return render_template(
-        "dashboard/reception/day.html", board=board, day=day, today=today, form=form,
+        "dashboard/reception/day.html", grid=grid, day=day, today=today, form=form,
         previous_day=_open_day(day, -1), next_day=_open_day(day, 1),
         clinic_open=day.weekday() in _open_weekdays(),
     )
+
+
+@bp.route("/calendar/print")
+@staff_required(*RECEPTION)
+@private
+def calendar_print():
+    """The day list to print, per practitioner: time, patient, phone, service, status."""
+    day = _parse_day(request.args.get("day"), services.local_today())
+    practitioner = desk.active_practitioner(_parse_id(request.args.get("practitioner")))
+    return render_template(
+        "dashboard/reception/day_list.html", day=day, practitioner=practitioner,
+        lists=day_grid.day_list(day, practitioner.id if practitioner else None))
 
 
 @bp.route("/calendar/week")

@@ -276,11 +276,6 @@ def _board(first_day, last_day, practitioners, *, by_practitioner, now=None):
     return Board(first_day, last_day, rows, columns, practitioners, cancelled, clinic_closures)
 
 
-def day_board(day, *, now=None):
-    """The day view: a column for each practitioner (active, or with appointments that day)."""
-    return _board(day, day, None, by_practitioner=True, now=now)
-
-
 def week_board(monday, practitioner=None, *, now=None):
     """The week view: a column for each open day (and any other day holding appointments),
     for one practitioner or for everyone."""
@@ -371,7 +366,8 @@ def booking_choice(*, service_id=None, practitioner_id=None, day=None, start=Non
     return BookingChoice(
         services=offered, service=service, practitioners=practitioners,
         practitioner=practitioner, day=day, slots=slots,
-        start=start if keep_start and start is not None else chosen,
+        # A time picked on the calendar stays until a service is chosen, then it must be free.
+        start=start if (keep_start or service is None) and start is not None else chosen,
         start_not_free=start is not None and service is not None and chosen is None,
         patient=get_patient(patient_id),
     )

@@ -93,7 +93,7 @@ def test_day_view_shows_a_column_per_practitioner_and_each_appointment_in_words(
     page = text(desk.get("/staff/calendar?day=2026-12-08"))
 
     assert "Tuesday, 8 December 2026" in page
-    assert page.count('class="cal-col"') == 2
+    assert page.count('class="cal-col tg-col"') == 2
     assert "Dr Olena Kovalenko" in page and "Dr Andrii Melnyk" in page
     assert "10:00–11:00" in page
     assert "Test Patient" in page
