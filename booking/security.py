@@ -102,6 +102,13 @@ def check_production_settings(config):
                         "emails are built on it).")
     if not config.get("MAIL_SERVER"):
         problems.append("MAIL_SERVER must be set (confirmations and reminders go by email).")
+    if config.get("TELEGRAM_BOT_TOKEN") and not config.get("TELEGRAM_BOT_USERNAME"):
+        problems.append("TELEGRAM_BOT_USERNAME must be set with TELEGRAM_BOT_TOKEN (the "
+                        "t.me links name the bot).")
+    if config.get("TELEGRAM_BOT_TOKEN") and not (config.get("TELEGRAM_WEBHOOK_SECRET")
+                                                 or config.get("TELEGRAM_POLLING")):
+        problems.append("TELEGRAM_WEBHOOK_SECRET must be set for the bot's webhook (or "
+                        "TELEGRAM_POLLING=true): the bot would not hear its patients.")
     if str(config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite") and \
             not config.get("ALLOW_SQLITE_IN_PRODUCTION"):
         problems.append("DATABASE_URL should point at PostgreSQL in production "

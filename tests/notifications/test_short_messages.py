@@ -307,3 +307,33 @@ def test_the_outbox_page_counts_failures_per_channel(app, gateways, consultation
     assert "TurboSMS 406 NOT_ALLOWED_RECIPIENT_COUNTRY" in words
     assert "SMS: +380501234567" in words  # the number, to check with the patient
     assert "Expio reminder" not in words  # never a text
+
+
+@pytest.mark.parametrize("channel", ["sms", "viber", "telegram"])
+def test_course_decisions_changes_and_follow_ups_go_by_the_chosen_channel_once(
+        app, gateways, course_service, create_staff, channel):
+    from booking.courses import services as courses
+
+    from .test_email import book_course
+
+    turbosms, telegram = gateways
+    course, _token = book_course(course_service, sessions=3, channel=channel,
+                                 channel_consent=True)
+    if channel == "telegram":
+        prefer(course.patient, "telegram")  # the chat the patient linked
+    courses.decide(course.id, confirm=True,
+                   actor=create_staff("doc@example.com", roles=("clinician",)),
+                   note="Reviewed on the phone.")
+    courses.cancel_rest(course.id, by_staff=True, cancelled_by="clinic")
+    messages.queue_plain("follow_up", "course@example.com", "", "en",
+                         "How are you since your treatment course at Expio?",
+                         "Please answer here: https://expio.example/follow-up/abc")
+    db.session.commit()
+    short = sorted(row.kind for row in outbox_rows() if row.channel == channel)
+    assert short == ["course_change", "course_confirmed", "follow_up"]
+    deliver(app)
+    texts = received(channel, turbosms, telegram)
+    assert len(texts) == 3
+    assert any("visits are confirmed" in text for text in texts)
+    assert any("times of your visits have changed" in text for text in texts)
+    assert all("Ketamine" not in text and "infusion" not in text.lower() for text in texts)

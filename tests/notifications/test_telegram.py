@@ -312,3 +312,20 @@ def test_a_diary_prompt_on_telegram_has_a_no_headache_answer(app, client, telegr
                                                                   False)
     assert press(client, telegram, keyboard[0][0]["callback_data"],
                  chat=OTHER_CHAT)["text"] == "This button no longer works."
+
+
+# --- Production settings ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("change, problem", [
+    ({"TELEGRAM_BOT_TOKEN": "1:x", "TELEGRAM_WEBHOOK_SECRET": "s"}, "TELEGRAM_BOT_USERNAME"),
+    ({"TELEGRAM_BOT_TOKEN": "1:x", "TELEGRAM_BOT_USERNAME": "ExpioBot"},
+     "TELEGRAM_WEBHOOK_SECRET"),
+])
+def test_production_refuses_a_bot_that_could_not_link_or_hear(change, problem):
+    from booking.security import InsecureConfiguration, check_production_settings
+    from tests.test_security import production_settings
+
+    with pytest.raises(InsecureConfiguration, match=problem):
+        check_production_settings(production_settings(**change))
+    check_production_settings(production_settings(
+        TELEGRAM_BOT_TOKEN="1:x", TELEGRAM_BOT_USERNAME="ExpioBot", TELEGRAM_POLLING=True))
