@@ -148,8 +148,12 @@ def _service_snapshot(service):
         "needs_ketamine_prescreen": service.needs_ketamine_prescreen,
         "clinician_confirms_courses": service.clinician_confirms_courses,
         "offers_diary": service.offers_diary,
+        "price_uah": service.price_uah,
         "practitioner_ids": sorted(p.id for p in service.practitioners),
     }
+
+
+MAX_PRICE_UAH = 1_000_000
 
 
 def _clean_service(fields):
@@ -178,6 +182,12 @@ def _clean_service(fields):
     for name in ("online_bookable", "active", "needs_ketamine_prescreen",
                  "clinician_confirms_courses", "offers_diary"):
         clean[name] = _flag(fields.get(name))
+    # The price is optional: empty shows none.
+    price = str(fields.get("price_uah") if fields.get("price_uah") is not None else "").strip()
+    clean["price_uah"] = _whole(price, 0, MAX_PRICE_UAH) if price else None
+    if price and clean["price_uah"] is None:
+        errors["price_uah"] = _l("Please enter the price in whole hryvnias, from 0 to %(high)d, "
+                                 "or leave it empty.", high=MAX_PRICE_UAH)
     ids = set()
     for value in fields.get("practitioner_ids") or ():
         number = _whole(value, 1, 10**9)
@@ -205,7 +215,7 @@ def create_service(*, actor, **fields):
     """A new service. fields: name, name_uk, description, description_uk, duration_minutes,
     grid_minutes,
     buffer_minutes, online_bookable, active, needs_ketamine_prescreen,
-    clinician_confirms_courses, offers_diary, practitioner_ids."""
+    clinician_confirms_courses, offers_diary, price_uah (optional), practitioner_ids."""
     begin_write()
     try:
         clean = _clean_service(fields)

@@ -77,6 +77,11 @@ def local_number(value):
     return format_decimal(number, format="#,##0" + ("." + "0" * places if places else ""))
 
 
+def hryvnias(value):
+    """A price in whole hryvnias as the page's language writes it: "1 500 грн" / "1,500 UAH"."""
+    return gettext("%(amount)s UAH", amount=format_decimal(value, format="#,##0"))
+
+
 def _same_page():
     """This page's path, safe to put in a link: percent-encoded, and with one leading slash (a
     path such as //example.org would otherwise link to another site)."""
@@ -192,3 +197,4 @@ def register_template_helpers(app):
     # {{ service | localized("name") }}: the Ukrainian wording of a name on Ukrainian pages.
     app.add_template_filter(localized, "localized")
     app.add_template_filter(local_number, "number")
+    app.add_template_filter(hryvnias, "hryvnias")

@@ -240,7 +240,10 @@ def _variants(site):
         "diary.day": [("today", {"token": tokens["course"], "day": query["today"]}),
                       ("locked", {"token": tokens["course"], "day": query["locked_day"]})],
         "diary.month": [("", {"token": tokens["course"], "month": query["month"]})],
-        "dashboard.calendar_day": [("", {}), ("with-bookings", {"day": query["day"]})],
+        "dashboard.calendar_day": [("", {}), ("with-bookings", {"day": query["day"]}),
+                                   ("by-chair", {"day": query["day"], "by": "chair"})],
+        "dashboard.calendar_print": [("", {}), ("practitioner", {
+            "day": query["day"], "practitioner": ids["practitioner"]})],
         "dashboard.clinician_list": [("mine", {}), ("everyone", {"who": "all", "days": 14})],
         "dashboard.book_caller": [("", {}), ("time-chosen", {
             "service": ids["service"], "day": query["day"], "start": query["start"],

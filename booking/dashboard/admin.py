@@ -116,6 +116,11 @@ class ServiceForm(FlaskForm):
         description=_l("Booking it links the patient to their headache diary: the 28 days "
                        "before a course are its baseline, the diary after it shows whether the "
                        "relief lasts."))
+    price_uah = StringField(
+        _l("Price in hryvnias (optional)"), [Length(max=9)],
+        description=_l("Whole hryvnias; a course: the whole course. Shown to patients on the "
+                       "service list and in the confirmation. Leave empty to show no price."),
+        render_kw={"inputmode": "numeric", "maxlength": 9})
     practitioner_ids = CheckboxesField(_l("Practitioners who offer it"), choices=[])
 
 
@@ -343,7 +348,8 @@ def staff_reset_password(user_id):
 SERVICE_FIELDS = ("name", "name_uk", "description", "description_uk", "duration_minutes",
                   "grid_minutes", "buffer_minutes",
                   "online_bookable", "active", "needs_ketamine_prescreen",
-                  "clinician_confirms_courses", "offers_diary", "practitioner_ids")
+                  "clinician_confirms_courses", "offers_diary", "price_uah",
+                  "practitioner_ids")  # practitioner_ids last (service_edit)
 
 
 def _service_form(data=None):

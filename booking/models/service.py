@@ -54,6 +54,9 @@ class Service(db.Model):
     # intake (courses.services.needs_review). Off: a clean intake confirms the course itself.
     clinician_confirms_courses: Mapped[bool] = mapped_column(Boolean, default=False,
                                                              server_default=false())
+    # What a visit (a course: the whole course) costs in whole hryvnias, shown to patients on
+    # the service list and in the confirmation; None shows no price (migration 0017).
+    price_uah: Mapped[int | None] = mapped_column(Integer)
     # A setting per service: booking it invites the patient to the headache diary (the manage
     # page links to it; booking.diary). On for course services by migration 0015.
     offers_diary: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -253,3 +253,51 @@ def test_a_week_where_no_course_can_start_names_its_full_days(client, course):
 
     assert ("A course of 3 sessions cannot start this week. No free time on Tuesday, "
             "8 December, Thursday, 10 December, Friday, 11 December.") in page
+
+
+# --- Prices ----------------------------------------------------------------------------------------
+
+def test_an_admin_gives_a_service_a_price_and_patients_see_it_on_the_list_and_when_booked(
+        client, staff_client, consultation, doctor):
+    admin = staff_client("admin", email="admin@example.com")
+    form = {"name": "First consultation", "duration_minutes": "60", "grid_minutes": "30",
+            "buffer_minutes": "0", "online_bookable": "y", "active": "y",
+            "practitioner_ids": [str(doctor.id)], "price_uah": "1500"}
+
+    assert admin.post(f"/staff/admin/services/{consultation.id}", data=form).status_code == 303
+    db.session.expire_all()
+    _appointment, token = book(consultation, at(TUESDAY, "10:00"), doctor)
+
+    assert "60 minutes · 1,500 UAH" in words(client.get("/"))
+    assert "Price 1,500 UAH" in words(client.get(f"/manage/{token}?new=1"))
+    assert 'value="1500"' in text(admin.get(f"/staff/admin/services/{consultation.id}"))
+
+
+def test_without_a_price_none_is_shown(client, consultation, doctor):
+    _appointment, token = book(consultation, at(TUESDAY, "10:00"), doctor)
+
+    assert "UAH" not in words(client.get("/"))
+    assert "Price" not in words(client.get(f"/manage/{token}?new=1"))
+
+
+@pytest.mark.parametrize("price", ["-5", "1500.50", "a lot", "10000000"])
+def test_a_price_that_is_not_whole_hryvnias_is_refused(staff_client, consultation, doctor, price):
+    admin = staff_client("admin", email="admin@example.com")
+    form = {"name": "First consultation", "duration_minutes": "60", "grid_minutes": "30",
+            "buffer_minutes": "0", "active": "y", "practitioner_ids": [str(doctor.id)],
+            "price_uah": price}
+
+    response = admin.post(f"/staff/admin/services/{consultation.id}", data=form)
+
+    assert response.status_code == 422
+    assert "whole hryvnias" in words(response)
+    db.session.expire_all()
+    assert db.session.get(type(consultation), consultation.id).price_uah is None
+
+
+def test_a_course_price_is_for_the_whole_course(client, create_service, create_practitioner):
+    course = create_service("Ketamine infusion course", duration_minutes=60, grid_minutes=60,
+                            is_course=True, min_sessions=3, max_sessions=7, price_uah=24000)
+    create_practitioner([course], full_name="Dr Andrii Melnyk")
+
+    assert "24,000 UAH for the whole course" in words(client.get("/"))
