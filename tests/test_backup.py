@@ -79,7 +79,7 @@ def test_a_backup_taken_during_a_write_holds_what_was_committed_and_nothing_else
     assert every_row(f"sqlite:///{tmp_path / 'during.sqlite'}") == committed
 
 
-def test_an_existing_file_is_replaced_only_when_asked(served, runner, tmp_path):
+def test_an_existing_file_is_replaced_only_when_asked(served, runner, database_path, tmp_path):
     target = tmp_path / "backup.sqlite"
     target.write_text("yesterday's backup")
     refused = runner.invoke(args=["backup", str(target)])
