@@ -97,9 +97,10 @@ def _secret(key):
     return _mac(_server_key(), b"answer", key.encode()).digest()
 
 
-def _fingerprint(secret, method, path, body):
+def _fingerprint(secret, method, path, body, on_behalf_of):
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return _mac(secret, method.encode(), path.encode(), canonical.encode()).hexdigest()
+    return _mac(secret, method.encode(), path.encode(), canonical.encode(),
+                on_behalf_of.encode()).hexdigest()
 
 
 def _keystream(secret, nonce, length):
@@ -126,11 +127,15 @@ def _seconds_until(instant, now):
     return max(1, int((instant - now).total_seconds() + 0.999))
 
 
-def begin(key, method, path, body, *, now=None):
-    """Claim `key` for this request, or say why not (see the module's decisions)."""
+def begin(key, method, path, body, *, on_behalf_of="", now=None):
+    """Claim `key` for this request, or say why not (see the module's decisions).
+
+    `on_behalf_of`: what else makes two requests different besides the body, such as the
+    private token a request acts with: the same key and body for another booking are another
+    request (422), never that booking's answer."""
     now = now or utcnow()
     lookup, secret = _lookup(key), _secret(key)
-    fingerprint = _fingerprint(secret, method, path, body)
+    fingerprint = _fingerprint(secret, method, path, body, on_behalf_of)
     try:
         begin_write()
         row = db.session.execute(

@@ -63,7 +63,8 @@ def replay_or_claim():
         message = _("The Idempotency-Key must be 1 to 255 visible ASCII characters, without "
                     "spaces (a random UUID, for example).")
         return json_error(400, "bad_request", message, {"Idempotency-Key": message})
-    outcome = idempotency.begin(key, request.method, request.path, g.json_body)
+    outcome = idempotency.begin(key, request.method, request.path, g.json_body,
+                                on_behalf_of=request.headers.get("X-Manage-Token", ""))
     if isinstance(outcome, idempotency.Claimed):
         g.idempotency_claim = outcome
         return None

@@ -14,6 +14,7 @@ from tests.conftest import NOW, postgres_only, run_at_once
 from tests.test_availability import write_lock_held
 
 TUESDAY_10 = "2026-12-08T10:00:00+02:00"
+TUESDAY_12 = "2026-12-08T12:00:00+02:00"
 KEY = "2f1c7b9e-4a53-4d0e-9b8f-1c2d3e4f5a6b"
 
 
@@ -35,9 +36,10 @@ def post(client, json, key=KEY, path="/api/v1/bookings"):
     return client.post(path, json=json, headers=headers)
 
 
-def count(model):
+def count(model, *conditions):
     db.session.rollback()
-    return db.session.execute(select(func.count()).select_from(model)).scalar_one()
+    return db.session.execute(select(func.count()).select_from(model).where(*conditions)
+                              ).scalar_one()
 
 
 def test_a_retry_gets_the_first_answer_and_books_nothing_more(client, clinic):
@@ -80,6 +82,28 @@ def test_the_key_with_another_body_is_refused_with_422(client, clinic):
     assert other.get_json()["error"] == "key_reused"
     assert "Idempotency-Key" in other.get_json()["fields"]
     assert count(Appointment) == 1
+
+
+def test_the_key_on_another_endpoint_is_refused_with_422(client, clinic):
+    assert post(client, body()).status_code == 201
+    other = post(client, {"service_id": 1, "first_day": "2026-12-08", "last_day": "2026-12-18",
+                          "weekdays": [0], "earliest": "10:00", "latest": "19:00",
+                          "consent": True, "patient": dict(EXAMPLE_PATIENT)},
+                 path="/api/v1/waitlist")
+    assert (other.status_code, other.get_json()["error"]) == (422, "key_reused")
+
+
+def test_the_key_with_another_bookings_token_never_gives_that_bookings_answer(client, clinic):
+    first = post(client, body(), key=None).get_json()
+    second = post(client, body(start=TUESDAY_12), key=None).get_json()
+    cancelled = client.post("/api/v1/booking/cancel", json={}, headers={
+        "Idempotency-Key": KEY, "X-Manage-Token": first["manage_token"]})
+    assert cancelled.status_code == 200
+    other = client.post("/api/v1/booking/cancel", json={}, headers={
+        "Idempotency-Key": KEY, "X-Manage-Token": second["manage_token"]})
+    assert (other.status_code, other.get_json()["error"]) == (422, "key_reused")
+    assert first["reference"] not in other.get_data(as_text=True)
+    assert count(Appointment, Appointment.status == "booked") == 1
 
 
 @pytest.mark.parametrize("key", ["", "with space", "x" * 256, "ключ"])
