@@ -1,5 +1,5 @@
-"""Every page of the app, in a real browser: nothing scrolls sideways, and no intake page is
-longer than about four phone screens.
+"""Every page of the app, in a real browser: nothing scrolls sideways, no intake page is longer
+than about four phone screens, and axe-core finds no serious or critical problem.
 
 The pages come from the app's url_map (tests/site_pages.py), so a new route is walked as soon as
 it exists, with ids from the demo data. Patients' pages are measured at 360 and 390 px, staff
@@ -12,13 +12,15 @@ whole page (overflow-x: hidden on <html> or <body>) is not a fix and fails too.
 One browser context per language and audience; each page is loaded once and measured at every
 width by resizing the window, the widths taking the light and the dark theme in turn (the theme
 attribute static/theme.js sets), so every page is seen in both themes and the walk stays quick.
+axe-core runs once on every page: every other page in Ukrainian in the light theme, the others
+in English in the dark one. The HTML served is kept for the Nu checker (test_validity.py).
 """
 import pytest
 
 from tests.conftest import NOW, STAFF_PASSWORD
 from tests.site_pages import every_page, prepare
 
-from .browsing import PHONE, redact
+from .browsing import AXE, AXE_RUN, PHONE, SERIOUS, redact
 from .conftest import LANGUAGES, THEMES
 
 PHONE_WIDTHS = (360, 390)
@@ -66,6 +68,14 @@ MEASURE = """(theme) => {
 }"""
 
 
+def _axe(page, where, theme):
+    page.evaluate("(theme) => document.documentElement.setAttribute('data-theme', theme)",
+                  theme)
+    page.add_script_tag(path=str(AXE))
+    return [f"{where} ({theme}): axe {v['impact']} {v['id']} ({v['help']}): "
+            + " | ".join(v["nodes"]) for v in page.evaluate(AXE_RUN) if v["impact"] in SERIOUS]
+
+
 @pytest.fixture(scope="module")
 def pages(live_server):
     site = prepare(live_server.app, now=NOW)
@@ -92,7 +102,8 @@ def test_no_page_scrolls_sideways_on_a_phone_or_at_the_desk(browser, live_server
         widths = STAFF_WIDTHS if staff else PHONE_WIDTHS
         context = browser.new_context(
             viewport={"width": widths[0], "height": PHONE["height"]}, base_url=live_server.url,
-            locale="uk-UA" if lang == "uk" else "en-GB", timezone_id="Europe/Kyiv")
+            locale="uk-UA" if lang == "uk" else "en-GB", timezone_id="Europe/Kyiv",
+            bypass_csp=True)  # axe-core is added as a <script>
         context.add_cookies([{"name": "lang", "value": lang, "url": live_server.url}])
         try:
             page = _signed_in(context, site) if staff else context.new_page()
@@ -107,6 +118,8 @@ def test_no_page_scrolls_sideways_on_a_phone_or_at_the_desk(browser, live_server
                 measured.add(page.url)
                 visited_pages.add(redact(target.url), response.status, response.text())
                 where = f"[{lang}] {redact(page.url.removeprefix(live_server.url))}"
+                if len(measured) % 2 == LANGUAGES.index(lang):
+                    problems += _axe(page, where, "light" if lang == "uk" else "dark")
                 for number, width in enumerate(widths):
                     theme = THEMES[number % len(THEMES)]
                     page.set_viewport_size({"width": width, "height": PHONE["height"]})
