@@ -73,16 +73,18 @@ def _closed_days(first_day, last_day, rules):
 
 
 def _free_map(service, first_day, last_day, practitioners, rules, *, now,
-              include_appointments=True, exclude_course_id=None):
-    """{(practitioner_id, local date, local time): Slot} of every free session slot."""
+              include_appointments=True, exclude_course_id=None, find=None):
+    """{(practitioner_id, local date, local time): Slot} of every free session slot. `find`:
+    another source of the same free times (see earliest_start)."""
     tz = clinic_tz()
     span_end = last_day + timedelta(days=fitting.MAX_SPAN_DAYS)
     found = {}
     exclude = _course_appointment_ids(exclude_course_id)
     for practitioner in practitioners:
-        slots = booking.find_slots(service, first_day, span_end, practitioner, now=now,
-                                   rules=rules, include_appointments=include_appointments,
-                                   exclude_appointment_ids=exclude)
+        slots = find(service, first_day, span_end, practitioner) if find else \
+            booking.find_slots(service, first_day, span_end, practitioner, now=now,
+                               rules=rules, include_appointments=include_appointments,
+                               exclude_appointment_ids=exclude)
         for slot in slots:
             local = slot.start.astimezone(tz)
             found[(slot.practitioner_id, local.date(), local.time())] = slot
@@ -97,10 +99,10 @@ def _course_appointment_ids(course_id):
 
 
 def _starts(service, sessions, first_day, last_day, practitioners, rules, *, now,
-            include_appointments=True, exclude_course_id=None):
+            include_appointments=True, exclude_course_id=None, find=None):
     free = _free_map(service, first_day, last_day, practitioners, rules, now=now,
                      include_appointments=include_appointments,
-                     exclude_course_id=exclude_course_id)
+                     exclude_course_id=exclude_course_id, find=find)
     closed = _closed_days(first_day, last_day + timedelta(days=fitting.MAX_SPAN_DAYS), rules)
     days = [first_day + timedelta(days=i) for i in range((last_day - first_day).days + 1)]
     options = fitting.course_options(set(free), sessions, days,
@@ -135,12 +137,19 @@ def default_sessions(service):
     return DEFAULT_SESSIONS if DEFAULT_SESSIONS in counts else counts.start
 
 
-def earliest_start(service, sessions, *, now=None):
-    """The first start online where a course of `sessions` fits (any practitioner), or None."""
+def earliest_start(service, sessions, *, now=None, practitioners=None, find=None):
+    """The first start online where a course of `sessions` fits (any practitioner), or None.
+    `practitioners` and `find(service, first_day, last_day, practitioner)`: the service's
+    practitioners and its free times from another source that gives the same answer (the home
+    page: the per-worker reference data of booking/scheduler/reference.py)."""
     now = now or utcnow()
+    _check_sessions(service, sessions)
+    rules = _rules(False)
+    if practitioners is None:
+        practitioners = booking.practitioners_for(service)
     return booking.earliest(
-        lambda first, last: find_course_starts(service, sessions, first, last, now=now),
-        now=now)
+        lambda first, last: _starts(service, sessions, first, last, practitioners, rules,
+                                    now=now, find=find)[0], now=now)
 
 
 def week_of_starts(service, sessions, first_day, last_day, practitioner=None, *, now=None):

@@ -113,8 +113,10 @@ def clinician_list():
     days = form.days.data or review.DEFAULT_DAYS
     listing = None
     if who == "all" or linked:
+        page = request.args.get("page", "")
         listing = review.clinician_list(None if who == "all" else current_user.practitioner_id,
-                                        form.first_day.data, days)
+                                        form.first_day.data, days,
+                                        int(page) if page.isdigit() and len(page) < 6 else 1)
     step = timedelta(days=days)
     pages = None
     form.who.data, form.days.data = who, days  # show what the list is of
@@ -126,6 +128,13 @@ def clinician_list():
             "later": url_for(".clinician_list", who=who, days=days,
                              **{"from": (listing.first_day + step).isoformat()}),
             "today": url_for(".clinician_list", who=who, days=days),
+            # The pages of a long list (review.LIST_PAGE_SIZE appointments each).
+            "previous": url_for(".clinician_list", who=who, days=days, page=listing.page - 1,
+                                **{"from": listing.first_day.isoformat()})
+            if listing.page > 1 else None,
+            "next": url_for(".clinician_list", who=who, days=days, page=listing.page + 1,
+                            **{"from": listing.first_day.isoformat()})
+            if listing.page < listing.pages else None,
         }
     return _private(render_template("dashboard/clinician/list.html", form=form, listing=listing,
                                     who=who, linked=linked, pages=pages,

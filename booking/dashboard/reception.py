@@ -267,7 +267,8 @@ def _caller_errors(form, error):
 def calendar_day():
     today = services.local_today()
     day = _parse_day(request.args.get("day"), today)
-    grid = day_grid.day_grid(day, request.args.get("by") or "practitioner")
+    grid = day_grid.day_grid(day, request.args.get("by") or "practitioner",
+                             page=_parse_page(request.args.get("page")))
     form = DayChoiceForm(formdata=None, day=day.isoformat())
     return render_template(
         "dashboard/reception/day.html", grid=grid, day=day, today=today, form=form,
@@ -283,9 +284,19 @@ def calendar_print():
     """The day list to print, per practitioner: time, patient, phone, service, status."""
     day = _parse_day(request.args.get("day"), services.local_today())
     practitioner = desk.active_practitioner(_parse_id(request.args.get("practitioner")))
-    return render_template(
-        "dashboard/reception/day_list.html", day=day, practitioner=practitioner,
-        lists=day_grid.day_list(day, practitioner.id if practitioner else None))
+    lists, people = day_grid.day_list(day, practitioner.id if practitioner else None,
+                                      page=_parse_page(request.args.get("page")))
+    return render_template("dashboard/reception/day_list.html", day=day,
+                           practitioner=practitioner, lists=lists, people=people)
+
+
+def _parse_page(value):
+    """?page=N of an "everyone" page (1 when missing or not a number)."""
+    return int(value) if value and value.isdigit() and len(value) < 6 else 1
+
+
+# The week of everyone, this many practitioners a page: each day lists all their appointments.
+WEEK_PAGE_SIZE = 8
 
 
 @bp.route("/calendar/week")
@@ -295,7 +306,12 @@ def calendar_week():
     today = services.local_today()
     monday = monday_of(_parse_day(request.args.get("week"), today))
     practitioner = desk.active_practitioner(_parse_id(request.args.get("practitioner")))
-    board = desk.week_board(monday, practitioner)
+    people = None
+    if practitioner is None:
+        people = desk.practitioner_page(monday, monday + timedelta(days=6),
+                                        _parse_page(request.args.get("page")), WEEK_PAGE_SIZE)
+    board = desk.week_board(monday, practitioner,
+                            practitioners=people.practitioners if people else None)
     form = WeekChoiceForm(formdata=None)
     form.practitioner.choices = _practitioner_choices(desk.active_practitioners(),
                                                       _("Everyone"))
@@ -303,7 +319,7 @@ def calendar_week():
     form.week.data = monday.isoformat()
     return render_template(
         "dashboard/reception/week.html", board=board, monday=monday, today=today,
-        practitioner=practitioner, form=form,
+        practitioner=practitioner, form=form, people=people,
         practitioner_arg=str(practitioner.id) if practitioner else None,
         previous_week=monday - timedelta(days=7), next_week=monday + timedelta(days=7),
     )

@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import audit
@@ -35,6 +35,9 @@ from . import scoring, validation
 from . import services as intake_services
 
 DEFAULT_DAYS = 7
+# The list shows this many appointments a page (with the urgent and awaiting ones on top of
+# every page): a big clinic's "everyone" stays quick and small (bench/bench_pages.py).
+LIST_PAGE_SIZE = 150
 MAX_DAYS = 31
 NOTE_MAX = 2000
 
@@ -265,6 +268,9 @@ class ClinicianList:
     last_day: date
     days: int
     rows: tuple
+    page: int = 1
+    pages: int = 1
+    total: int = 0  # appointments in the days, on every page
 
 
 @dataclass(frozen=True)
@@ -593,28 +599,50 @@ def appointment_patient(appointment_id):
 
 # --- The list ------------------------------------------------------------------------------------------
 
-def clinician_list(practitioner_id, first_day=None, days=DEFAULT_DAYS):
+def clinician_list(practitioner_id, first_day=None, days=DEFAULT_DAYS, page=1):
     """Appointments (not cancelled) starting on `days` local days from `first_day` (default
     today), of one practitioner or of everyone (None). Urgent intakes that are not reviewed come
     first, then each course awaiting a clinician's review (its first session shown), then
-    everything in time order."""
+    everything in time order, LIST_PAGE_SIZE a page (the first two groups on every page)."""
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
         raise ValueError(f"days must be 1-{MAX_DAYS}")
     first_day = first_day or _local_today()
     last_day = first_day + timedelta(days=days - 1)
     range_start, range_end = _day_bounds(first_day, last_day)
+    shown = [Appointment.starts_at >= range_start, Appointment.starts_at < range_end,
+             Appointment.status != AppointmentStatus.CANCELLED.value]
+    if practitioner_id is not None:
+        shown.append(Appointment.practitioner_id == practitioner_id)
+    # One page of the time order (one more, to know whether there are more pages); then that
+    # page and whatever may be lifted to the top (urgent intakes, courses awaiting review: few)
+    # are read together.
+    in_order = (Appointment.starts_at, Appointment.practitioner_id, Appointment.id)
+    page = max(1, page)
+    on_page = db.session.execute(
+        select(Appointment.id).where(*shown).order_by(*in_order)
+        .limit(LIST_PAGE_SIZE + 1).offset((page - 1) * LIST_PAGE_SIZE)).scalars().all()
+    if len(on_page) <= LIST_PAGE_SIZE and page == 1:
+        total = len(on_page)
+    else:
+        total = db.session.execute(select(func.count()).select_from(Appointment)
+                                   .where(*shown)).scalar_one()
+    pages = max(1, -(-total // LIST_PAGE_SIZE))
+    if page > pages:  # past the last page: the last page
+        return clinician_list(practitioner_id, first_day, days, pages)
+    on_page = on_page[:LIST_PAGE_SIZE]
     query = (
         select(Appointment)
-        .where(Appointment.starts_at >= range_start, Appointment.starts_at < range_end,
-               Appointment.status != AppointmentStatus.CANCELLED.value)
+        .outerjoin(Intake, Intake.appointment_id == Appointment.id)
+        .outerjoin(Course, Course.id == Appointment.course_id)
+        .where(*shown, or_(Appointment.id.in_(on_page), Intake.urgent.is_(True),
+                           Course.status == CourseStatus.AWAITING_REVIEW.value))
         .options(joinedload(Appointment.patient), joinedload(Appointment.service),
                  joinedload(Appointment.practitioner), joinedload(Appointment.course),
                  selectinload(Appointment.intake).selectinload(Intake.flags))
-        .order_by(Appointment.starts_at, Appointment.practitioner_id, Appointment.id)
+        .order_by(*in_order)
     )
-    if practitioner_id is not None:
-        query = query.where(Appointment.practitioner_id == practitioner_id)
     appointments = db.session.execute(query).scalars().all()
+    page_ids = set(on_page)
     names = _staff_names(a.intake.reviewed_by_id for a in appointments if a.intake)
     now = utcnow()
 
@@ -667,8 +695,12 @@ def clinician_list(practitioner_id, first_day=None, days=DEFAULT_DAYS):
         return 1 if first_of_course else 2
 
     groups = [group(row) for row in rows]  # in time order: a course's earliest row is lifted
-    order = sorted(range(len(rows)), key=lambda i: groups[i])
-    return ClinicianList(first_day, last_day, days, tuple(rows[i] for i in order))
+    # A row of the time order is on its page; a lifted one on every page.
+    order = sorted((i for i in range(len(rows))
+                    if groups[i] < 2 or rows[i].appointment_id in page_ids),
+                   key=lambda i: groups[i])
+    return ClinicianList(first_day, last_day, days, tuple(rows[i] for i in order), page,
+                         pages, total)
 
 
 # --- The review page ---------------------------------------------------------------------------------

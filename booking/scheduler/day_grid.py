@@ -21,15 +21,18 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..intake.services import intake_status
-from ..models import Resource, WorkingHours
+from ..models import Appointment, Resource, WorkingHours
 from ..timeutil import clinic_tz, to_local, utcnow
 from . import services
-from .desk import (_CANCELLED, CALENDAR_ROW_MINUTES, Entry, _appointments_in, _works,
-                   active_practitioners, calendar_rows)
+from .desk import (_CANCELLED, CALENDAR_ROW_MINUTES, Entry, _appointments_in,
+                   _with_desk_details, _works, calendar_rows, practitioner_page)
 
 STEP_MINUTES = 5
 MAX_STEPS = 12 * 60 // STEP_MINUTES  # static/style.css places things on up to 12 hours
 VIEWS = ("practitioner", "chair")
+# Practitioners a page shows (the grid's columns, the day lists): a bigger clinic gets pages,
+# so each stays quick and small (bench/bench_pages.py).
+PAGE_SIZE = 12
 
 
 @dataclass
@@ -67,8 +70,9 @@ class DayGrid:
     columns: list
     now_at: int | None  # the current time's step, when it is within today's hours
     now: datetime  # local
-    cancelled: list  # Entry of the day's cancelled appointments
+    cancelled: list  # Entry of the day's cancelled appointments (of the columns shown)
     closures: list  # (closure, start, end) clinic-wide, for the notice above the grid
+    people: object = None  # desk.PractitionerPage of the practitioner view
 
 
 def _opening_hours():
@@ -91,16 +95,22 @@ def _span(opens_at, start, end, steps):
     return at, max(0, until - at)
 
 
-def day_grid(day, view="practitioner", *, now=None):
+def day_grid(day, view="practitioner", *, page=1, now=None):
     """The grid of one local day. `view`: a column per practitioner (active, or with
-    appointments that day) with free times to book, or per chair (active resources)."""
+    appointments that day; PAGE_SIZE a page) with free times to book, or per chair (active
+    resources)."""
     now = now or utcnow()
     tz = clinic_tz()
     opens, closes = _opening_hours()
     opens_at = datetime.combine(day, opens, tzinfo=tz)
     closes_at = datetime.combine(day, closes, tzinfo=tz)
     steps = min(MAX_STEPS, int((closes_at - opens_at).total_seconds() // 60) // STEP_MINUTES)
-    appointments = _appointments_in(day, day)
+    people = None
+    if view == "chair":
+        appointments = _chair_appointments(day)
+    else:
+        people = practitioner_page(day, day, page, PAGE_SIZE)
+        appointments = _appointments_in(day, day, [p.id for p in people.practitioners])
     active = [a for a in appointments if a.status != _CANCELLED]
     range_start, range_end = services._day_bounds_utc(day, day)
     closures = services.closures_between(range_start, range_end)
@@ -112,7 +122,8 @@ def day_grid(day, view="practitioner", *, now=None):
         columns = _chair_columns(active, opens_at, steps)
     else:
         view = "practitioner"
-        columns = _practitioner_columns(day, active, closures, opens_at, steps, now)
+        columns = _practitioner_columns(day, people.practitioners, active, closures, opens_at,
+                                        steps, now)
     for column in columns:
         if column.practitioner is None:  # chairs: the clinic's closures
             for closure, start, end in closures:
@@ -127,14 +138,20 @@ def day_grid(day, view="practitioner", *, now=None):
     cancelled = [Entry(a, intake_status(a)) for a in appointments if a.status == _CANCELLED]
     clinic_closures = [(c, s, e) for c, s, e in closures if c.practitioner_id is None]
     return DayGrid(day, view, steps, hours, columns, now_at, now_local, cancelled,
-                   clinic_closures)
+                   clinic_closures, people)
 
 
-def _practitioner_columns(day, active, closures, opens_at, steps, now):
-    shown = {p.id: p for p in active_practitioners()}
-    for appointment in active:
-        shown.setdefault(appointment.practitioner_id, appointment.practitioner)
-    practitioners = sorted(shown.values(), key=lambda p: (p.full_name, p.id))
+def _chair_appointments(day):
+    """The day's appointments that take a chair or a room."""
+    range_start, range_end = services._day_bounds_utc(day, day)
+    return db.session.execute(_with_desk_details(
+        select(Appointment).where(Appointment.starts_at >= range_start,
+                                  Appointment.starts_at < range_end,
+                                  Appointment.resource_id.is_not(None))
+        .order_by(Appointment.starts_at, Appointment.id))).scalars().all()
+
+
+def _practitioner_columns(day, practitioners, active, closures, opens_at, steps, now):
     hours = {p.id: [] for p in practitioners}
     for row in db.session.execute(select(WorkingHours).where(
             WorkingHours.practitioner_id.in_(list(hours)))).scalars():
@@ -209,17 +226,22 @@ class ListRow:
     status: str
 
 
-def day_list(day, practitioner_id=None):
-    """The printable day list: [(practitioner, [ListRow])] in time order, for one practitioner
-    or everyone with appointments that day. Cancelled appointments are left out; no intake,
-    no notes, nothing clinical."""
+def day_list(day, practitioner_id=None, *, page=1):
+    """The printable day lists: ([(practitioner, [ListRow])] in time order, the page of
+    practitioners or None), for one practitioner, or for everyone with appointments that day
+    (PAGE_SIZE practitioners a page). Cancelled appointments are left out; no intake, no notes,
+    nothing clinical."""
+    people = None
+    if practitioner_id is None:
+        people = practitioner_page(day, day, page, PAGE_SIZE)
+        ids = [p.id for p in people.practitioners]
+    else:
+        ids = [practitioner_id]
     rows = {}
-    for appointment in _appointments_in(day, day):
+    for appointment in _appointments_in(day, day, ids):
         if appointment.status == _CANCELLED:
-            continue
-        if practitioner_id is not None and appointment.practitioner_id != practitioner_id:
             continue
         rows.setdefault(appointment.practitioner, []).append(ListRow(
             appointment.starts_at, appointment.ends_at, appointment.patient.full_name,
             appointment.patient.phone, appointment.service, appointment.status))
-    return sorted(rows.items(), key=lambda item: (item[0].full_name, item[0].id))
+    return sorted(rows.items(), key=lambda item: (item[0].full_name, item[0].id)), people

@@ -185,9 +185,11 @@ def _works(hours, weekday, local_start, local_end):
                and (local_end <= h.end_time or local_end == time(0)) for h in hours)
 
 
-def _board(first_day, last_day, practitioners, *, by_practitioner, now=None):
+def _board(first_day, last_day, practitioners, *, by_practitioner, now=None, agenda=False):
     """Build the board. `by_practitioner`: one column per practitioner of a single day (the day
-    view); otherwise one column per day, each holding every practitioner given (the week)."""
+    view); otherwise one column per day, each holding every practitioner given (the week).
+    `agenda`: only the appointments and closures are wanted (the week of everyone, a list per
+    day), not who works or is free in each row."""
     now = now or utcnow()
     tz = clinic_tz()
     ids = [p.id for p in practitioners] if practitioners is not None else None
@@ -260,6 +262,12 @@ def _board(first_day, last_day, practitioners, *, by_practitioner, now=None):
             local_end = row_end.astimezone(tz).time()
             row_closures = [c for c, start, end in closures
                             if start < row_end and end > row_start]
+            if agenda:
+                for closure in row_closures:
+                    if (closure.practitioner_id is None or closure.practitioner_id in column_ids) \
+                            and closure.reason not in cell.blocked:
+                        cell.blocked.append(closure.reason)
+                continue
             for practitioner in column.practitioners:
                 works = _works(hours[practitioner.id], weekday, local_start, local_end)
                 cell.working = cell.working or works
@@ -276,11 +284,53 @@ def _board(first_day, last_day, practitioners, *, by_practitioner, now=None):
     return Board(first_day, last_day, rows, columns, practitioners, cancelled, clinic_closures)
 
 
-def week_board(monday, practitioner=None, *, now=None):
+def week_board(monday, practitioner=None, *, now=None, practitioners=None):
     """The week view: a column for each open day (and any other day holding appointments),
-    for one practitioner or for everyone."""
+    for one practitioner, for a page of them (`practitioners`, see practitioner_page) or for
+    everyone."""
     return _board(monday, monday + timedelta(days=6),
-                  [practitioner] if practitioner else None, by_practitioner=False, now=now)
+                  [practitioner] if practitioner else practitioners, by_practitioner=False,
+                  now=now, agenda=practitioner is None)
+
+
+# --- "Everyone" in pages of practitioners ---------------------------------------------------------
+
+@dataclass
+class PractitionerPage:
+    """The practitioners an "everyone" page shows (a page of them in a big clinic), and where
+    that page is among the others."""
+
+    practitioners: list
+    page: int
+    pages: int
+    total: int
+
+    @property
+    def first(self):
+        return (self.page - 1) * self.size + 1 if self.total else 0
+
+    @property
+    def last(self):
+        return self.first + len(self.practitioners) - 1 if self.total else 0
+
+    size: int = 1
+
+
+def practitioner_page(first_day, last_day, page=1, size=12):
+    """Everyone an "everyone" page of the days shows, `size` at a time: the active
+    practitioners and anyone no longer active with appointments in those days, by name. The
+    pages of a clinic with hundreds of practitioners stay as quick as a small clinic's."""
+    range_start, range_end = services._day_bounds_utc(first_day, last_day)
+    with_appointments = select(Appointment.practitioner_id).where(
+        Appointment.starts_at >= range_start, Appointment.starts_at < range_end)
+    shown = db.session.execute(
+        select(Practitioner).where(or_(Practitioner.active.is_(True),
+                                       Practitioner.id.in_(with_appointments)))
+        .order_by(Practitioner.full_name, Practitioner.id)
+    ).scalars().all()
+    pages = max(1, -(-len(shown) // size))
+    page = min(max(1, page), pages)
+    return PractitionerPage(shown[(page - 1) * size:page * size], page, pages, len(shown), size)
 
 
 # --- Free times, for booking a caller and for moving an appointment. ----------------------------

@@ -424,11 +424,6 @@ def earliest(search, *, now=None, step_days=7):
     return None
 
 
-def earliest_slot(service, *, now=None):
-    """The first free online time of a service (any practitioner), or None."""
-    now = now or utcnow()
-    return earliest(lambda first, last: find_slots(service, first, last, now=now), now=now)
-
 
 def record_consent(patient, now):
     """The patient agreed to the processing of their data: which text (version) and when."""

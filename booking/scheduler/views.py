@@ -4,6 +4,7 @@ Views stay thin: they parse the request, ask the booking service, then render, f
 redirect. Every rule (opening hours, notice, who is free) lives in services.py and the slot
 engine; every HTTP status follows design.md (404 unknown, 409 taken, 422 rule broken).
 """
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from urllib.parse import quote
@@ -16,6 +17,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import format_date, format_datetime, get_locale
@@ -26,8 +28,9 @@ from ..courses import services as courses
 from ..extensions import limiter
 from ..localized import practitioner_label
 from ..security import booking_limit
+from ..templating import chosen_theme
 from ..timeutil import to_local
-from . import services
+from . import reference, services
 from .forms import (
     ANY,
     CancelForm,
@@ -192,55 +195,113 @@ def index():
     """The services, each with its earliest free time (a course: its earliest start), one tap
     from its details form."""
     offered = services.bookable_services()
-    earliest = {}
-    for service in offered:
-        if service.is_course:
-            sessions = courses.default_sessions(service)
-            found = courses.earliest_start(service, sessions)
-            if found:
-                earliest[service.id] = (found.start, url_for(
-                    ".course_details", service_id=service.id, start=found.start.isoformat(),
-                    sessions=sessions, practitioner=ANY))
-        else:
-            found = services.earliest_slot(service)
-            if found:
-                earliest[service.id] = (found.start, url_for(
-                    ".details", service_id=service.id, start=found.start.isoformat(),
-                    practitioner=ANY))
+    for _attempt in range(3):  # the reference data changed while we read: read it again
+        try:
+            earliest = _earliest_times(offered, reference.current())
+            break
+        except reference.Stale:
+            continue
+    else:
+        raise reference.Stale()
     return render_template("scheduler/index.html", services=offered, earliest=earliest)
 
+
+def _earliest_times(offered, known):
+    """{service id: (earliest start, link to its details form)}, from the free times as the
+    times page reads them: the per-worker reference data and the engine's remembered answers
+    (reference.py), the same times the booking service offers."""
+    rows = {row.id: row for row in known.bookable()}
+    earliest = {}
+    for service in offered:
+        row = rows.get(service.id)
+        if row is None:
+            continue
+        if row.is_course:
+            sessions = courses.default_sessions(row)
+            found = courses.earliest_start(
+                row, sessions, practitioners=known.practitioners_for(row),
+                find=lambda service_row, first, last, practitioner: reference.find_slots(
+                    known, service_row, first, last, practitioner))
+            if found:
+                earliest[row.id] = (found.start, url_for(
+                    ".course_details", service_id=row.id, start=found.start.isoformat(),
+                    sessions=sessions, practitioner=ANY))
+        else:
+            found = services.earliest(lambda first, last, row=row: reference.find_slots(
+                known, row, first, last))
+            if found:
+                earliest[row.id] = (found.start, url_for(
+                    ".details", service_id=row.id, start=found.start.isoformat(),
+                    practitioner=ANY))
+    return earliest
 
 
 # --- Step 2: a week of free times. ----------------------------------------------------------------
 
+# The times page is what most patients load most: it reads the clinic's reference data and the
+# free times as the JSON API does (reference.py: one query, the engine's answer remembered),
+# and the page written for the same question is remembered too, per worker, keyed by all it
+# shows (bench/bench_pages.py).
+TIMES_PAGES = "expio.times_pages"
+TIMES_PAGES_SIZE = 256
+
+
 @bp.route("/book/<int:service_id>")
 def slots(service_id):
-    if courses.get_course_service(service_id):  # a course is chosen by its start
+    known, checked = reference.cached()
+    for _attempt in range(3):  # the reference data changed three times while we read: give up
+        try:
+            return _times_page(known, checked, service_id)
+        except reference.Stale:
+            known, checked = reference.current(), True
+    raise reference.Stale()
+
+
+def _times_page(known, checked, service_id):
+    service = next((s for s in known.bookable() if s.id == service_id), None)
+    if service is None:
+        if not checked:  # a 404 only from reference data just checked
+            raise reference.Stale()
+        abort(404)
+    if service.is_course:  # a course is chosen by its start
         return redirect(url_for(".course_starts", service_id=service_id, **{
             name: request.args[name] for name in ("practitioner", "week") if name in request.args}))
-    service = services.get_bookable_service(service_id)
-    if service is None:
-        abort(404)
-    practitioners = services.practitioners_for(service)
+    practitioners = known.practitioners_for(service)
     practitioner = parse_practitioner(request.args.get("practitioner"), practitioners)
     week = _week(request.args.get("week"))
-    found = services.find_slots(service, week.first, week.last, practitioner)
+    found = reference.find_slots(known, service, week.first, week.last, practitioner)
     if "week" not in request.args:
         # Someone booking on a Sunday, or late on a Friday, should see the first week that has
         # room rather than an empty one.
         while not found and week.next is not None:
             week = _week(week.next.isoformat())
-            found = services.find_slots(service, week.first, week.last, practitioner)
+            found = reference.find_slots(known, service, week.first, week.last, practitioner)
 
-    form = _fill_choice_form(PractitionerChoiceForm(formdata=None), practitioners,
-                             practitioner, week)
-    practitioner_arg = _practitioner_arg(practitioner)
-    days = _with_links(_days(found, week.first, week.last), service, practitioner_arg, week)
-    return render_template(
-        "scheduler/slots.html", service=service, practitioner=practitioner,
-        practitioner_arg=practitioner_arg, form=form, week=week,
-        days=days, chosen=_chosen_day(days, request.args.get("day")), has_slots=bool(found),
-    )
+    def page():
+        form = _fill_choice_form(PractitionerChoiceForm(formdata=None), practitioners,
+                                 practitioner, week)
+        practitioner_arg = _practitioner_arg(practitioner)
+        days = _with_links(_days(found, week.first, week.last), service, practitioner_arg,
+                           week)
+        return render_template(
+            "scheduler/slots.html", service=service, practitioner=practitioner,
+            practitioner_arg=practitioner_arg, form=form, week=week, days=days,
+            chosen=_chosen_day(days, request.args.get("day")), has_slots=bool(found))
+
+    if session.get("_flashes"):  # a message for this person: not a page to remember
+        return page()
+    key = (request.full_path, str(get_locale()), chosen_theme(), known.version,
+           services.local_today(), week.first,
+           tuple((slot.start, slot.practitioner_id) for slot in found))
+    remembered = current_app.extensions.setdefault(TIMES_PAGES, OrderedDict())
+    body = remembered.get(key)
+    if body is None:
+        body = remembered[key] = page()
+        while len(remembered) > TIMES_PAGES_SIZE:
+            remembered.popitem(last=False)
+    else:
+        remembered.move_to_end(key)
+    return body
 
 
 # --- Step 3: who is coming, then book. ------------------------------------------------------------

@@ -191,3 +191,58 @@ def test_staff_pages_use_the_screens_width_and_patients_pages_a_reading_column(c
                                                                               client):
     assert '<main id="main" class="wrap wrap-staff"' in text(desk.get("/staff/calendar"))
     assert '<main id="main" class="wrap"' in text(client.get("/"))
+
+
+# --- "Everyone" in pages: a big clinic's pages stay quick and small (bench/bench_pages.py) -------
+
+def test_the_day_grid_and_the_day_lists_show_practitioners_a_page_at_a_time(
+        clinic, book, desk, monkeypatch):
+    from booking.scheduler import day_grid
+    monkeypatch.setattr(day_grid, "PAGE_SIZE", 1)
+    book(clinic.consultation, at(TUESDAY, "10:00"), clinic.olena, full_name="Anna Hodyna")
+
+    first = text(desk.get(f"/staff/calendar?day={TUESDAY}"))
+    second = text(desk.get(f"/staff/calendar?day={TUESDAY}&page=2"))
+    lists = words(text(desk.get(f"/staff/calendar/print?day={TUESDAY}&page=2")))
+
+    assert first.count('class="cal-col tg-col"') == 1 and "Dr Andrii Melnyk" in first
+    assert "Practitioners 1–1 of 2" in words(first)
+    assert re.search(rf'rel="next" href="/staff/calendar\?[^"]*page=2[^"]*"', first)
+    assert f"day={TUESDAY}" in re.search(r'rel="next" href="([^"]+)"', first)[1]
+    assert "Anna Hodyna" in second and "Practitioners 2–2 of 2" in words(second)
+    assert "Anna Hodyna" in lists and "Dr Olena Kovalenko" in lists
+
+
+def test_the_week_of_everyone_shows_practitioners_a_page_at_a_time(clinic, book, desk,
+                                                                     monkeypatch):
+    from booking.dashboard import reception
+    monkeypatch.setattr(reception, "WEEK_PAGE_SIZE", 1)
+    book(clinic.consultation, at(TUESDAY, "10:00"), clinic.olena, full_name="Anna Hodyna")
+
+    first = text(desk.get("/staff/calendar/week?week=2026-12-07"))
+    second = text(desk.get("/staff/calendar/week?week=2026-12-07&page=2"))
+
+    assert "Anna Hodyna" not in first and "Practitioners 1–1 of 2" in words(first)
+    assert "Anna Hodyna" in second
+
+
+def test_the_clinicians_list_shows_a_page_at_a_time_with_urgent_intakes_on_every_page(
+        clinic, book, staff_client, monkeypatch):
+    from booking.intake import review
+    monkeypatch.setattr(review, "LIST_PAGE_SIZE", 2)
+    for hour, name in (("10:00", "Anna Persha"), ("11:00", "Borys Druhyi"),
+                       ("12:00", "Vira Tretia")):
+        booked = book(clinic.consultation, at(TUESDAY, hour), clinic.olena, full_name=name,
+                      email=f"{name.split()[0].lower()}@example.com")
+    urgent = dict(ANSWERS["history"], red_thunderclap=True)
+    intake.save_step(booked.id, "history", urgent, language="en")  # Vira: urgent
+    clinician = staff_client("clinician")
+
+    first = words(text(clinician.get(f"/staff/clinician?who=all&from={TUESDAY}&days=1")))
+    second = words(text(clinician.get(
+        f"/staff/clinician?who=all&from={TUESDAY}&days=1&page=2")))
+
+    assert "Page 1 of 2: 3 appointments" in first
+    assert first.index("Vira Tretia") < first.index("Anna Persha")  # urgent first
+    assert "Borys Druhyi" in first and "Borys Druhyi" not in second
+    assert "Vira Tretia" in second and "Anna Persha" not in second

@@ -301,3 +301,31 @@ def test_a_course_price_is_for_the_whole_course(client, create_service, create_p
     create_practitioner([course], full_name="Dr Andrii Melnyk")
 
     assert "24,000 UAH for the whole course" in words(client.get("/"))
+
+
+# --- The times page, remembered per worker ------------------------------------------------------
+
+def test_the_remembered_times_page_follows_every_booking_and_every_change_of_the_clinic(
+        client, consultation, doctor):
+    page = f"/book/{consultation.id}?day={TUESDAY}"
+    ten = "start=" + at(TUESDAY, "10:00").isoformat().replace("+", "%2B")
+    assert ten in text(client.get(page)) and ten in text(client.get(page))
+
+    book(consultation, at(TUESDAY, "10:00"), doctor)
+    assert ten not in text(client.get(page))
+
+    doctor.full_name = "Dr Olena Kovalenko-Shevchuk"  # through the ORM, as the admin pages do
+    db.session.commit()
+    assert "Dr Olena Kovalenko-Shevchuk" in text(client.get(page))
+    close(TUESDAY, doctor)
+    assert [day for day, chosen in strip(client.get(page)) if chosen] != [TUESDAY]
+
+
+def test_a_page_with_a_message_for_the_patient_is_not_remembered(client, consultation):
+    details = client.get(f"/book/{consultation.id}/details")  # no time: back with a message
+
+    following = client.get(details.headers["Location"])
+    again = client.get(details.headers["Location"])
+
+    assert "Please choose a time for your appointment." in words(following)
+    assert "Please choose a time for your appointment." not in words(again)
