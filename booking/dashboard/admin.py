@@ -34,6 +34,7 @@ from ..auth import services as accounts
 from ..auth.access import staff_required
 from ..localized import localized
 from ..models import ROLES
+from . import audit_words
 from .blueprint import ADMIN, bp
 
 ROLE_LABELS = {"admin": _l("Administrator"), "receptionist": _l("Receptionist"),
@@ -593,7 +594,8 @@ def audit_log():
         form.first_day.data = result.first_day.isoformat()
         form.last_day.data = result.last_day.isoformat()
     filters = {name: form[name].data for name in form._fields if form[name].data}
-    rows = [(event, json.dumps(event.details, ensure_ascii=False, sort_keys=True)
-             if event.details else "") for event in (result.events if result else [])]
+    rows = [(event, json.dumps(event.details, ensure_ascii=False, sort_keys=True, indent=1)
+             if event.details else "", audit_words.sentence(event))
+            for event in (result.events if result else [])]
     return render_template("dashboard/admin/audit.html", form=form, result=result, rows=rows,
                            filters=filters), status

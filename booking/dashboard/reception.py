@@ -338,7 +338,7 @@ def _booking_args():
 
 
 def _render_book(choice, *, caller_form=None, search_form=None, search=None, message=None,
-                 alternatives=None, status=200):
+                 alternatives=None, same_day=None, status=200):
     choice_form = BookingChoiceForm(formdata=None)
     choice_form.service.choices = [SelectChoice("", _("Choose a service"))] + [
         SelectChoice(str(s.id), localized(s, "name")) for s in choice.services]
@@ -356,7 +356,7 @@ def _render_book(choice, *, caller_form=None, search_form=None, search=None, mes
     return render_template(
         "dashboard/reception/book.html", choice=choice, choice_form=choice_form,
         caller_form=caller_form, search_form=search_form, search=search, found=found,
-        message=message, alternatives=alternatives, url_args=url_args,
+        message=message, alternatives=alternatives, url_args=url_args, same_day=same_day,
         previous_day=_open_day(choice.day, -1), next_day=_open_day(choice.day, 1),
     ), status
 
@@ -385,6 +385,15 @@ def book_caller():
         _check_caller(form, start, patient_id, _("Please pick a time."))
         if args["service_id"] is None:
             raise services.SlotNotBookable(_("Please choose a service."))
+        # A patient who already has an appointment that day: asked first, booked on "Book
+        # anyway" (the form then carries confirm=same_day).
+        if patient_id is not None and request.form.get("confirm") != "same_day":
+            choice = desk.booking_choice(**{**args, "patient_id": patient_id}, start=start,
+                                         keep_start=True)
+            same_day = desk.same_day_appointments(patient_id, start, choice.service) \
+                if choice.service else []
+            if same_day:
+                return _render_book(choice, caller_form=form, same_day=same_day)
         appointment, token = services.book_by_staff(
             service_id=args["service_id"], start=start, practitioner_id=args["practitioner_id"],
             patient_id=patient_id, patient=form.patient_details() if patient_id is None else None,

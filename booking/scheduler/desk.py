@@ -293,6 +293,30 @@ def week_board(monday, practitioner=None, *, now=None, practitioners=None):
                   now=now, agenda=practitioner is None)
 
 
+# --- Booking a caller who already has an appointment that day --------------------------------------
+
+@dataclass
+class SameDay:
+    appointment: Appointment
+    overlaps: bool  # at the same time as the new one (with another practitioner: no double
+    #                 booking of a practitioner is possible)
+
+
+def same_day_appointments(patient_id, start, service):
+    """The patient's other live appointments on the local day of `start`, each saying whether
+    it overlaps the new visit: what the desk asks about before booking."""
+    day = to_local(start).date()
+    range_start, range_end = services._day_bounds_utc(day, day)
+    end = start + timedelta(minutes=service.duration_minutes)
+    rows = db.session.execute(_with_desk_details(
+        select(Appointment).where(Appointment.patient_id == patient_id,
+                                  Appointment.status != _CANCELLED,
+                                  Appointment.starts_at >= range_start,
+                                  Appointment.starts_at < range_end)
+        .order_by(Appointment.starts_at))).scalars().all()
+    return [SameDay(a, a.starts_at < end and start < a.ends_at) for a in rows]
+
+
 # --- "Everyone" in pages of practitioners ---------------------------------------------------------
 
 @dataclass

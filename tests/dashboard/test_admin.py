@@ -478,3 +478,19 @@ def test_the_admin_home_links_every_section(admin):
     for path in ("/staff/admin/staff", "/staff/admin/services", "/staff/admin/practitioners",
                  "/staff/closures", "/staff/admin/settings", "/staff/admin/audit"):
         assert f'href="{path}"' in page
+
+
+def test_the_audit_log_reads_as_sentences_with_a_link_and_details_behind_a_toggle(admin):
+    admin.post("/staff/admin/practitioners/new", data={"full_name": "Dr One", "active": "y"})
+    created = events("practitioner.create")[-1]
+    page = text(admin.get("/staff/admin/audit", query_string={"action": "practitioner"}))
+    table = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page[page.index("<tbody>"):]))
+    assert f"admin@example.com added practitioner #{created.object_id}" in table
+    assert f'href="/staff/admin/practitioners/{created.object_id}"' in page
+    assert "<details" in page and "Before and after" in page and "Dr One" in page
+
+    ukrainian = text(admin.get("/staff/admin/audit",
+                               query_string={"action": "practitioner", "lang": "uk"}))
+    words = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", ukrainian[ukrainian.index("<tbody>"):]))
+    assert f"admin@example.com додав(-ла): фахівець #{created.object_id}" in words
+    assert "Before and after" not in ukrainian
