@@ -63,8 +63,11 @@ def replay_or_claim():
         message = _("The Idempotency-Key must be 1 to 255 visible ASCII characters, without "
                     "spaces (a random UUID, for example).")
         return json_error(400, "bad_request", message, {"Idempotency-Key": message})
+    # The private token a request acts with (a booking's, a waitlist entry's) is part of it.
+    on_behalf_of = "\n".join(filter(None, (request.headers.get("X-Manage-Token", ""),
+                                            request.headers.get("X-Waitlist-Token", ""))))
     outcome = idempotency.begin(key, request.method, request.path, g.json_body,
-                                on_behalf_of=request.headers.get("X-Manage-Token", ""))
+                                on_behalf_of=on_behalf_of)
     if isinstance(outcome, idempotency.Claimed):
         g.idempotency_claim = outcome
         return None

@@ -5,10 +5,16 @@ by its manage token, with the same services, rules and cut-off as the manage pag
     GET   /api/v1/booking/slots         free times to move it to (a course: starts for its rest)
     POST  /api/v1/booking/cancel        cancel it (a course: every session not held yet)
     POST  /api/v1/booking/reschedule    move it (a course: the rest, from a new start)
+    GET   /api/v1/booking/sessions/<day>/slots       a course: free times for that one session
+    POST  /api/v1/booking/sessions/<day>/reschedule  a course: move only that session
 
 The token travels in the `X-Manage-Token` header, never in the URL: request lines end up in
 access logs (nginx's, gunicorn's) and proxies; headers do not. A missing token is 400, a wrong
 one 404 (like any unknown link), and the calls have the private links' rate limit.
+
+Moving one session keeps the course's order, as the session page does: the times offered lie
+between the sessions before and after it (course_views._session_window); a token that is not a
+course's gets 422 `not_a_course`, a day the course does not have 404.
 """
 from flask import g, jsonify, request
 from flask_babel import gettext as _
@@ -30,7 +36,7 @@ from .api import (
     slots_json,
     start_message,
 )
-from .course_views import does_not_fit_message
+from .course_views import _session_window, does_not_fit_message
 
 TOKEN_HEADER = "X-Manage-Token"
 
@@ -140,3 +146,54 @@ def reschedule_booking():
             raise ApiError(error.status, error.code, does_not_fit_message(error)) from None
     return private(managed_json(appointment))  # as it is now: the commit expired it
 
+
+# --- One session of a course -----------------------------------------------------------------------
+
+def _course_session_or_404(day):
+    """The course behind the token and its session `day` (422 for a single appointment's token,
+    404 for a day the course does not have)."""
+    appointment = _managed_or_404()
+    course = appointment.course
+    if course is None:
+        raise ApiError(422, "not_a_course", _(
+            "This booking is not a course: move it with /booking/reschedule."))
+    session = next((a for a in course.appointments if a.course_day == day), None)
+    if session is None:
+        raise ApiError(404, "not_found", _("This course has no session %(day)d.", day=day))
+    return appointment, course, session
+
+
+@bp.get("/booking/sessions/<int:day>/slots")
+@limiter.limit(private_link_limit, override_defaults=False)
+def course_session_slots(day):
+    """Times one session can move to, as the session page offers them: its practitioner's free
+    slots between the sessions either side (within ?from=&to=); none once the course (or this
+    session) can no longer be changed online."""
+    _appointment, course, session = _course_session_or_404(day)
+    first_day, last_day = day_range()
+    if not (courses.open_for_changes(course) and services.manage_window_open(session)):
+        return jsonify(slots_json([]))
+    first, last, _neighbours = _session_window(course, session)
+    first, last = max(first, first_day), min(last, last_day)
+    if first > last:
+        return jsonify(slots_json([]))
+    return jsonify(slots_json([s for s in services.find_slots(
+        course.service, first, last, course.practitioner, exclude_appointment_id=session.id)
+        if s.start != session.starts_at]))
+
+
+@bp.post("/booking/sessions/<int:day>/reschedule")
+@limiter.limit(private_link_limit, override_defaults=False)
+@in_request_language
+def reschedule_course_session(day):
+    appointment, course, session = _course_session_or_404(day)
+    start = parse_start(g.json_body.get("start"))
+    if start is None:
+        raise ApiError(422, "invalid", _("The request has errors."), {"start": start_message()})
+    if courses.open_for_changes(course) and session.is_active \
+            and not services.manage_window_open(session):
+        # Held (or begun) while the course goes on: the session page offers no move either.
+        raise ApiError(422, "too_late", _(
+            "This session has begun or taken place: it can no longer be moved online."))
+    courses.move_session(session.id, start)  # SlotTaken 409, out of order 422, too late 422
+    return private(managed_json(appointment))  # as it is now: the commit expired it

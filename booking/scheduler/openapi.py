@@ -20,6 +20,11 @@ EXAMPLE_DAY = "2026-12-08"
 EXAMPLE_START = "2026-12-08T10:00:00+02:00"
 # The private token of that booking (tests/api/test_schemathesis.py gives it this one).
 EXAMPLE_TOKEN = "q7Zb1m4Xo0s9V3uTn8Lk2Jh6Gf5Ed4Cb3Aa2Yy1Xw0V"
+# A course of three sessions from Monday 2026-12-14 10:00 (practitioner 1), its token; and a
+# waitlist entry's token (the same test gives them these).
+EXAMPLE_COURSE_TOKEN = "c0UrSe1Tok3nXo0s9V3uTn8Lk2Jh6Gf5Ed4Cb3Aa2Yy"
+EXAMPLE_COURSE_SESSION_DAY = "2026-12-15"
+EXAMPLE_WAITLIST_TOKEN = "wA1tL1sTt0k3nq7Zb1m4Xo0s9V3uTn8Lk2Jh6Gf5Ed4"
 EXAMPLE_COURSE_SERVICE = {"id": 2, "name": "Infusion course", "name_uk": "", "description": "",
                           "description_uk": "", "duration_minutes": 60, "grid_minutes": 60,
                           "buffer_minutes": 0, "practitioner_ids": [1], "min_sessions": 3,
@@ -39,7 +44,7 @@ DATE_TIME = {"type": "string", "format": "date-time", "example": EXAMPLE_START,
              "description": "ISO 8601 in the clinic's zone, with its UTC offset."}
 ERROR_CODES = ["bad_request", "invalid", "not_found", "slot_taken", "too_large", "throttled",
                "method_not_allowed", "server_error", "unavailable", "in_progress", "key_reused",
-               "too_late", "not_active", "course_does_not_fit", *RULE_CODES]
+               "too_late", "not_active", "course_does_not_fit", "not_a_course", *RULE_CODES]
 
 RATE_LIMIT_HEADERS = {
     "X-RateLimit-Limit": {
@@ -340,6 +345,15 @@ NO_TOKEN = _error("The X-Manage-Token header is missing (or the query holds a NU
                            "token (manage_token) in the X-Manage-Token header.",
                            "fields": {"X-Manage-Token": "Send the booking's private token "
                                       "(manage_token) in the X-Manage-Token header."}})
+NO_TOKEN_OR_BODY = _error(
+    "The X-Manage-Token header is missing, or the body is not a JSON object.", ["bad_request"],
+    fields=["X-Manage-Token"])
+NO_TOKEN_OR_DAYS = _error(
+    "The X-Manage-Token header or a parameter is missing or not of its type.", ["bad_request"],
+    fields=["X-Manage-Token", "from", "to"],
+    example={"error": "bad_request",
+             "message": "The query parameter 'from' is required (YYYY-MM-DD).",
+             "fields": {"from": "The query parameter 'from' is required (YYYY-MM-DD)."}})
 NOT_AN_OBJECT = _error(
     "The body is not a JSON object (or not sent as application/json), or cannot be read: not "
     "UTF-8, nested more than 32 levels deep, or a NUL character or unpaired surrogate in a "
@@ -401,6 +415,22 @@ def _managed(description):
                 "schema": {"$ref": "#/components/schemas/ManagedBooking"}}}}
 
 
+def _day_range(example):
+    return [_query("from", "First day, clinic time (YYYY-MM-DD).", DATE_PARAM, required=True,
+                   example=example),
+            _query("to", "Last day, clinic time, at most 62 days in all.", DATE_PARAM,
+                   required=True, example=example)]
+
+
+def _move_request(example_start):
+    return {"required": True, "content": {"application/json": {
+        "schema": {"type": "object", "required": ["start"], "additionalProperties": True,
+                   "description": "Other properties are ignored.",
+                   "properties": {"start": {"type": "string", "format": "date-time"},
+                                  "language": CONSENT_LANGUAGE_PATIENT["language"]}},
+        "example": {"start": example_start, "language": "en"}}}}
+
+
 def _manage_paths():
     change_refused = ["invalid", "too_late", "not_active"]
     return {
@@ -420,20 +450,11 @@ def _manage_paths():
                            "online.",
             "parameters": [
                 TOKEN_HEADER,
-                _query("from", "First day, clinic time (YYYY-MM-DD).", DATE_PARAM,
-                       required=True, example=EXAMPLE_DAY),
-                _query("to", "Last day, clinic time, at most 62 days in all.", DATE_PARAM,
-                       required=True, example=EXAMPLE_DAY)],
+                *_day_range(EXAMPLE_DAY)],
             "responses": {
                 "200": _ok("Free slots sorted by start.", SLOTS_SCHEMA,
                            {"timezone": "Europe/Kyiv", "slots": []}),
-                "400": _error("The X-Manage-Token header or a parameter is missing or not of "
-                              "its type.", ["bad_request"],
-                              fields=["X-Manage-Token", "from", "to"],
-                              example={"error": "bad_request", "message": "The query "
-                                       "parameter 'from' is required (YYYY-MM-DD).",
-                                       "fields": {"from": "The query parameter 'from' is "
-                                                  "required (YYYY-MM-DD)."}}),
+                "400": NO_TOKEN_OR_DAYS,
                 "404": NO_SUCH_BOOKING, "422": RANGE_REFUSED, "429": THROTTLED},
         }},
         "/booking/cancel": {"post": {
@@ -453,8 +474,7 @@ def _manage_paths():
                 "example": {"reason": "I feel better", "language": "en"}}}},
             "responses": {
                 "200": _managed("Cancelled: the booking as it is now."),
-                "400": _error("The X-Manage-Token header is missing, or the body is not a JSON "
-                              "object.", ["bad_request"], fields=["X-Manage-Token"]),
+                "400": NO_TOKEN_OR_BODY,
                 "404": NO_SUCH_BOOKING, "413": TOO_LARGE,
                 "422": _error("`too_late`: past the cut-off (call the clinic). `not_active`: "
                               "cancelled already. `invalid`: `reason` is not text.",
@@ -469,18 +489,10 @@ def _manage_paths():
             "description": "To a start from /booking/slots, with the same practitioner; the "
                            "old time is released only together with the new one being taken.",
             "parameters": [TOKEN_HEADER],
-            "requestBody": {"required": True, "content": {"application/json": {
-                "schema": {"type": "object", "required": ["start"],
-                           "additionalProperties": True,
-                           "description": "Other properties are ignored.",
-                           "properties": {
-                               "start": {"type": "string", "format": "date-time"},
-                               "language": CONSENT_LANGUAGE_PATIENT["language"]}},
-                "example": {"start": "2026-12-08T12:00:00+02:00", "language": "en"}}}},
+            "requestBody": _move_request("2026-12-08T12:00:00+02:00"),
             "responses": {
                 "200": _managed("Moved: the booking as it is now."),
-                "400": _error("The X-Manage-Token header is missing, or the body is not a JSON "
-                              "object.", ["bad_request"], fields=["X-Manage-Token"]),
+                "400": NO_TOKEN_OR_BODY,
                 "404": NO_SUCH_BOOKING,
                 "409": _error("The time (or a session's) was taken.", ["slot_taken"]),
                 "413": TOO_LARGE,
@@ -489,6 +501,72 @@ def _manage_paths():
                               "or `invalid` (`fields.start` says why).",
                               [*change_refused, "course_does_not_fit", *RULE_CODES],
                               fields=["start"]),
+                "429": THROTTLED},
+        }},
+        **_session_paths(change_refused),
+    }
+
+
+def _session_paths(change_refused):
+    token = {**TOKEN_HEADER, "description": "The course's private token (`manage_token` of "
+             "the course's answer). In a header, never in the URL.",
+             "example": EXAMPLE_COURSE_TOKEN}
+    day = {"name": "day", "in": "path", "required": True,
+           "description": "The session's number in the course (`sessions[].day`).",
+           "schema": {"type": "integer", "minimum": 1}, "example": 2}
+    not_found = _error("No booking has this token, or the course has no session `day` (a "
+                       "`day` that is not a whole number is an unknown path).", ["not_found"],
+                       example={"error": "not_found",
+                                "message": "This course has no session 9."})
+    not_a_course = "`not_a_course`: the token is a single appointment's (use /booking/...)."
+    return {
+        "/booking/sessions/{day}/slots": {"get": {
+            "operationId": "listCourseSessionSlots",
+            "summary": "Free times one session of a course can move to",
+            "description": "As the course's session page offers them: the practitioner's free "
+                           "slots after the session before it and before the session after it "
+                           "(for the last one, up to 14 days after its neighbour or itself), "
+                           "within `from`..`to`, without its own time. Empty once the course "
+                           "(or this session) can no longer be changed online.",
+            "parameters": [
+                token, day,
+                *_day_range(EXAMPLE_COURSE_SESSION_DAY)],
+            "responses": {
+                "200": _ok("Free slots sorted by start.", SLOTS_SCHEMA,
+                           {"timezone": "Europe/Kyiv", "slots": [
+                               {"start": "2026-12-15T11:00:00+02:00",
+                                "end": "2026-12-15T12:00:00+02:00", "practitioner_id": 1}]}),
+                "400": NO_TOKEN_OR_DAYS,
+                "404": not_found,
+                "422": _error(RANGE_REFUSED["description"] + " " + not_a_course,
+                              ["invalid", "beyond_horizon", "not_a_course"],
+                              fields=["from", "to"]),
+                "429": THROTTLED},
+        }},
+        "/booking/sessions/{day}/reschedule": {"post": {
+            "operationId": "rescheduleCourseSession",
+            "summary": "Move one session of a course, keeping the order",
+            "description": "To a time from /booking/sessions/{day}/slots: the other sessions "
+                           "stay where they are. Until MANAGE_CUTOFF_HOURS (12) before the "
+                           "course's next session, like every change to a course.",
+            "parameters": [token, day],
+            "requestBody": _move_request("2026-12-15T12:00:00+02:00"),
+            "responses": {
+                "200": _managed("Moved: the course as it is now."),
+                "400": NO_TOKEN_OR_BODY,
+                "404": not_found,
+                "409": _error("The time was taken.", ["slot_taken"]),
+                "413": TOO_LARGE,
+                "422": _error("`too_late` (past the cut-off, or the session has begun or taken "
+                              "place), `not_active` (the session or course is cancelled), a "
+                              "clinic rule the time breaks (as for /bookings), or `invalid` "
+                              "(`fields.start` says why: also a time not between the sessions "
+                              "before and after it). " + not_a_course,
+                              [*change_refused, "not_a_course", *RULE_CODES], fields=["start"],
+                              example={"error": "invalid", "message": "A session must stay "
+                                       "between the sessions before and after it.",
+                                       "fields": {"start": "A session must stay between the "
+                                                           "sessions before and after it."}}),
                 "429": THROTTLED},
         }},
     }
@@ -606,13 +684,47 @@ def _waitlist_path():
                    "description": "Latest end, clinic time."},
     }
     entry = {"type": "object", "additionalProperties": False,
-             "required": [*wishes, "leave_url"],
+             "required": [*wishes, "leave_url", "leave_token"],
              "properties": {**{name: dict(value) for name, value in wishes.items()},
                             "service_id": ID,
                             "leave_url": {"type": "string", "format": "uri",
                                           "pattern": "/waitlist/leave/[A-Za-z0-9_-]{43}$",
-                                          "description": "Private link to leave the list."}}}
-    return {"/waitlist": {"post": {
+                                          "description": "Private link to leave the list."},
+                            "leave_token": {"type": "string", "pattern": "^[A-Za-z0-9_-]{43}$",
+                                            "description": "The private token of that link, "
+                                                           "for the `X-Waitlist-Token` header: "
+                                                           "keep it like a password."}}}
+    read = {"type": "object", "additionalProperties": False,
+            "required": [*wishes, "status"],
+            "properties": {**{name: dict(value) for name, value in wishes.items()},
+                           "service_id": ID,
+                           "status": {"type": "string", "enum": ["waiting", "left", "booked"],
+                                      "description": "`waiting`: freed times that fit are "
+                                                     "offered by email; `left`: off the list; "
+                                                     "`booked`: a time was booked through an "
+                                                     "offer."}},
+            "example": {"service_id": 1, "practitioner_id": 1, "first_day": EXAMPLE_DAY,
+                        "last_day": "2026-12-18", "weekdays": [0, 1, 2, 3, 4],
+                        "earliest": "10:00", "latest": "19:00", "status": "waiting"}}
+    token = {"name": "X-Waitlist-Token", "in": "header", "required": True,
+             "description": "The entry's private token (`leave_token` of the join answer, the "
+                            "last part of its leave link). In a header, never in the URL.",
+             "schema": {"type": "string"}, "example": EXAMPLE_WAITLIST_TOKEN}
+    no_token = _error("The X-Waitlist-Token header is missing (or the query holds a NUL "
+                      "character).", ["bad_request"], fields=["X-Waitlist-Token"])
+    no_entry = _error("No waitlist entry has this token.", ["not_found"],
+                      example={"error": "not_found",
+                               "message": "No waitlist entry has this token."})
+    read_answer = {"headers": {**RATE_LIMIT_HEADERS, **PRIVATE},
+                   "content": {"application/json": {"schema": read}}}
+    return {"/waitlist": {"get": {
+        "operationId": "getWaitlistEntry",
+        "summary": "The waitlist entry behind a private token: its wishes and status",
+        "parameters": [token],
+        "responses": {"200": {"description": "The entry, as its leave page shows it.",
+                              **read_answer},
+                      "400": no_token, "404": no_entry, "429": THROTTLED},
+    }, "post": {
         "operationId": "joinWaitlist",
         "summary": "Wait for a time that suits: freed times are offered by email",
         "requestBody": {"required": True, "content": {"application/json": {
@@ -638,6 +750,23 @@ def _waitlist_path():
                               "weekdays", "earliest", "latest", "consent", "patient",
                               *[f for f in BOOKING_FIELDS if f.startswith("patient.")]]),
             "429": THROTTLED},
+    }}, "/waitlist/leave": {"post": {
+        "operationId": "leaveWaitlist",
+        "summary": "Leave the waitlist: no more offers; open ones end",
+        "description": "Idempotent: leaving again, or after booking through an offer, changes "
+                       "nothing and answers 200 with the entry as it is (`status` `left`, or "
+                       "`booked`).",
+        "parameters": [token],
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": {"type": "object", "additionalProperties": True,
+                       "description": "Other properties are ignored.",
+                       "properties": {"language": CONSENT_LANGUAGE_PATIENT["language"]}},
+            "example": {"language": "en"}}}},
+        "responses": {
+            "200": {"description": "Off the list: the entry as it is now.", **read_answer},
+            "400": _error("The X-Waitlist-Token header is missing, or the body is not a JSON "
+                          "object.", ["bad_request"], fields=["X-Waitlist-Token"]),
+            "404": no_entry, "413": TOO_LARGE, "429": THROTTLED},
     }}}
 
 
@@ -703,10 +832,9 @@ def openapi_document():
                 "failure 500 (`server_error`), all in that shape; a database that is busy or "
                 "away answers 503 (`unavailable`, with `Retry-After`). Messages come in the "
                 "body's `language` (en, uk), else Accept-Language (or `?lang=`). A booking is "
-                "read and changed with its private token in the `X-Manage-Token` header "
-                "(never in a URL). Every POST takes an `Idempotency-Key`. Requests are "
-                "rate-limited per "
-                "address (429 `throttled`, with `Retry-After`); booking has a tighter limit."
+                "read and changed with its private token in the `X-Manage-Token` header, a "
+                "waitlist entry with its token in `X-Waitlist-Token` (never in a URL). Every "
+                "POST takes an `Idempotency-Key`. Requests are rate-limited per address (429 `throttled`, with `Retry-After`); booking has a tighter limit."
             ),
         },
         "servers": [{"url": "/api/v1"}],

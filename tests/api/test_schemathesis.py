@@ -3,9 +3,11 @@ response (status, content type, headers, body) is one the OpenAPI document descr
 
 The document's examples assume what the `clinic` fixture seeds (service 1; practitioners 1 and 2,
 Mon-Fri 10:00-19:00; practitioner 1 booked on Tuesday 2026-12-08 at 10:00 Kyiv, its private token
-EXAMPLE_TOKEN; course service 2, 3 to 7 sessions, with practitioner 1), so the examples phase
-books (201), hits the taken slot (409), breaks a rule (422), reads, moves and cancels the booking,
-books a course and joins the waitlist, while the coverage and fuzzing phases try edge values and
+EXAMPLE_TOKEN; course service 2, 3 to 7 sessions, with practitioner 1, and a course of it from
+Monday 2026-12-14, its token EXAMPLE_COURSE_TOKEN; a waitlist entry, EXAMPLE_WAITLIST_TOKEN), so
+the examples phase books (201), hits the taken slot (409), breaks a rule (422), reads, moves and
+cancels the booking, books a course, moves one of its sessions, joins, reads and leaves the
+waitlist, while the coverage and fuzzing phases try edge values and
 invalid data. Every operation of the document has its test here (checked below). Deterministic: derandomized, no example database,
 a fresh migrated database for each operation.
 """
@@ -20,8 +22,10 @@ from schemathesis.checks import (content_type_conformance, not_a_server_error,
                                  status_code_conformance)
 
 from booking.extensions import db, limiter
-from booking.models import Appointment
-from booking.scheduler.openapi import EXAMPLE_DAY, EXAMPLE_START, EXAMPLE_TOKEN, openapi_document
+from booking.models import Appointment, Course, WaitlistEntry
+from booking.scheduler.openapi import (EXAMPLE_COURSE_SESSION_DAY, EXAMPLE_COURSE_TOKEN,
+                                       EXAMPLE_DAY, EXAMPLE_START, EXAMPLE_TOKEN,
+                                       EXAMPLE_WAITLIST_TOKEN, openapi_document)
 from booking.scheduler.services import hash_token
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
@@ -52,6 +56,18 @@ def clinic(app, client, create_service, create_practitioner, patient_details):
     appointment = db.session.get(Appointment, 1)
     appointment.manage_token_hash = hash_token(EXAMPLE_TOKEN)
     db.session.commit()
+    # A course (Mon-Wed 2026-12-14..16 at 10:00) and a waitlist entry, with the documented tokens.
+    course_booked = client.post("/api/v1/courses", json={
+        "service_id": 2, "sessions": 3, "start": "2026-12-14T10:00:00+02:00",
+        "patient": patient_details, "consent": True})
+    assert course_booked.status_code == 201, course_booked.get_json()
+    joined = client.post("/api/v1/waitlist", json={
+        "service_id": 1, "first_day": EXAMPLE_DAY, "last_day": "2026-12-18", "weekdays": [0],
+        "earliest": "10:00", "latest": "19:00", "patient": patient_details, "consent": True})
+    assert joined.status_code == 201, joined.get_json()
+    db.session.get(Course, 1).manage_token_hash = hash_token(EXAMPLE_COURSE_TOKEN)
+    db.session.get(WaitlistEntry, 1).token_hash = hash_token(EXAMPLE_WAITLIST_TOKEN)
+    db.session.commit()
     return app
 
 
@@ -74,6 +90,8 @@ OPERATIONS = {
     ("GET", "/openapi.json"), ("GET", "/booking"), ("GET", "/booking/slots"),
     ("POST", "/booking/cancel"), ("POST", "/booking/reschedule"), ("GET", "/course-services"),
     ("GET", "/course-starts"), ("POST", "/courses"), ("POST", "/waitlist"),
+    ("GET", "/booking/sessions/{day}/slots"), ("POST", "/booking/sessions/{day}/reschedule"),
+    ("GET", "/waitlist"), ("POST", "/waitlist/leave"),
 }
 test_services_answer_as_documented = conforms_to_the_document("GET", "/services")
 test_practitioners_answer_as_documented = conforms_to_the_document("GET", "/practitioners")
@@ -91,6 +109,14 @@ test_course_services_answer_as_documented = conforms_to_the_document("GET", "/co
 test_course_starts_answer_as_documented = conforms_to_the_document("GET", "/course-starts")
 test_booking_a_course_answers_as_documented = conforms_to_the_document("POST", "/courses")
 test_joining_the_waitlist_answers_as_documented = conforms_to_the_document("POST", "/waitlist")
+test_a_sessions_free_times_answer_as_documented = conforms_to_the_document(
+    "GET", "/booking/sessions/{day}/slots")
+test_moving_one_session_answers_as_documented = conforms_to_the_document(
+    "POST", "/booking/sessions/{day}/reschedule")
+test_a_waitlist_entry_read_by_token_answers_as_documented = conforms_to_the_document(
+    "GET", "/waitlist")
+test_leaving_the_waitlist_answers_as_documented = conforms_to_the_document("POST",
+                                                                           "/waitlist/leave")
 
 
 def test_the_booking_examples_book_hit_a_taken_slot_and_break_a_rule(clinic):
@@ -143,6 +169,15 @@ GOOD_REQUESTS = [
     ("POST", "/waitlist", {"body": openapi_document()["paths"]["/waitlist"]["post"][
         "requestBody"]["content"]["application/json"]["example"],
         "media_type": "application/json"}),
+    ("GET", "/booking/sessions/{day}/slots", {
+        "headers": {"X-Manage-Token": EXAMPLE_COURSE_TOKEN}, "path_parameters": {"day": 2},
+        "query": {"from": EXAMPLE_COURSE_SESSION_DAY, "to": EXAMPLE_COURSE_SESSION_DAY}}),
+    ("POST", "/booking/sessions/{day}/reschedule", {
+        "headers": {"X-Manage-Token": EXAMPLE_COURSE_TOKEN}, "path_parameters": {"day": 2},
+        "body": {"start": "2026-12-15T12:00:00+02:00"}, "media_type": "application/json"}),
+    ("GET", "/waitlist", {"headers": {"X-Waitlist-Token": EXAMPLE_WAITLIST_TOKEN}}),
+    ("POST", "/waitlist/leave", {"headers": {"X-Waitlist-Token": EXAMPLE_WAITLIST_TOKEN},
+                                 "body": {}, "media_type": "application/json"}),
 ]
 
 

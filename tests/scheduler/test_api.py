@@ -1,4 +1,5 @@
 """The JSON API as another program sees it: shapes, errors and the booking rules."""
+import re
 from datetime import datetime, timezone
 
 import pytest
@@ -286,8 +287,9 @@ def test_openapi_document_describes_every_api_route(app, client):
     document = client.get("/api/v1/openapi.json").get_json()
     assert document["openapi"].startswith("3.")
     described = {(path, method) for path, item in document["paths"].items() for method in item}
-    routes = {
-        (rule.rule.removeprefix("/api/v1"), method.lower())
+    routes = {  # Flask's /x/<int:day> is OpenAPI's /x/{day}
+        (re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule.removeprefix("/api/v1")),
+         method.lower())
         for rule in app.url_map.iter_rules() if rule.endpoint.startswith("api.")
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
