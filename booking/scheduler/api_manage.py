@@ -147,7 +147,7 @@ def reschedule_booking():
     return private(managed_json(appointment))  # as it is now: the commit expired it
 
 
-# --- One session of a course -----------------------------------------------------------------------
+# --- One session of a course ----------------------------------------------------------------------
 
 def _course_session_or_404(day):
     """The course behind the token and its session `day` (422 for a single appointment's token,

@@ -834,7 +834,8 @@ def openapi_document():
                 "body's `language` (en, uk), else Accept-Language (or `?lang=`). A booking is "
                 "read and changed with its private token in the `X-Manage-Token` header, a "
                 "waitlist entry with its token in `X-Waitlist-Token` (never in a URL). Every "
-                "POST takes an `Idempotency-Key`. Requests are rate-limited per address (429 `throttled`, with `Retry-After`); booking has a tighter limit."
+                "POST takes an `Idempotency-Key`. Requests are rate-limited per address (429 "
+                "`throttled`, with `Retry-After`); booking has a tighter limit."
             ),
         },
         "servers": [{"url": "/api/v1"}],

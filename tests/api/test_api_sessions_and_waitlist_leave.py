@@ -55,7 +55,7 @@ def move(client, answer, start, day=2, **headers):
                        json={"start": start, "language": "en"})
 
 
-# --- One session of a course ---------------------------------------------------------------------
+# --- One session of a course ----------------------------------------------------------------------
 
 def test_a_sessions_free_times_lie_between_the_sessions_before_and_after_it(client, course):
     offered = free_times(client, course)
@@ -194,7 +194,7 @@ def test_a_retried_move_gets_the_first_answer_and_moves_once(client, course):
     assert moved == 1
 
 
-# --- Reading and leaving the waitlist --------------------------------------------------------------
+# --- Reading and leaving the waitlist -------------------------------------------------------------
 
 def join(client, clinic, **patient_changes):
     response = client.post("/api/v1/waitlist", json={
