@@ -471,6 +471,12 @@ def move_session(appointment_id, new_start, *, by_staff=False, now=None):
         course = appointment.course
         if course is None:
             raise LookupError("course")
+        if appointment not in remaining_sessions(course, now):
+            # A session that has started, was held or was cancelled stays where it was: its
+            # record and the course's outcome belong to that time (for the desk too).
+            raise booking.SlotNotBookable(_(
+                "This session has already started or is no longer booked, so it cannot be "
+                "moved."))
         if not by_staff:
             # The same rule as the other course changes: online changes close before the
             # course's next session.

@@ -155,6 +155,23 @@ def test_moving_one_session_keeps_the_order(course_service):
         courses.move_session(day2.id, at(date(2026, 12, 14), 10))
 
 
+def test_a_session_already_held_stays_where_it_was_for_the_patient_and_the_desk(course_service):
+    service, _ = course_service
+    course = book_five(service)
+    day1 = course.appointments[0]
+    wednesday_afternoon = at(date(2026, 12, 9), 15)  # day 1 (10:00) is over, day 2 tomorrow
+    for by_staff in (False, True):
+        with pytest.raises(booking.SlotNotBookable, match="already started"):
+            courses.move_session(day1.id, at(date(2026, 12, 9), 18), by_staff=by_staff,
+                                 now=wednesday_afternoon)
+    db.session.expire_all()
+    assert db.session.get(Appointment, day1.id).starts_at == at(date(2026, 12, 9))
+    # The sessions still to come can move.
+    moved = courses.move_session(course.appointments[1].id, at(date(2026, 12, 10), 14),
+                                 now=wednesday_afternoon)
+    assert moved.starts_at == at(date(2026, 12, 10), 14)
+
+
 def test_moving_the_rest_moves_every_remaining_session_or_none(course_service):
     service, _ = course_service
     course = book_five(service)
