@@ -170,6 +170,30 @@ def test_every_page_in_ukrainian_shows_no_english_the_catalogue_translates(demo_
     assert not problems, "English on Ukrainian pages:\n" + "\n".join(problems)
 
 
+def test_every_message_of_the_demo_written_in_ukrainian_has_no_english_the_catalogue_translates(
+        demo_site):
+    """The emails, SMS, Viber and Telegram messages the demo queued for Ukrainian-speaking
+    patients and staff: subject and text (the HTML part holds the same words)."""
+    from booking.models import OutboxMessage
+
+    app, _site, _pages, names = demo_site
+    with CATALOGUE.open("rb") as file:
+        english = English(read_po(file, locale="uk"), names)
+    problems, checked = [], 0
+    with running(app):
+        messages = db.session.execute(
+            select(OutboxMessage).where(OutboxMessage.language == "uk")).scalars().all()
+        for message in messages:
+            checked += 1
+            lines = [" ".join(line.split()) for line in
+                     [message.subject, *message.text_body.splitlines()] if line.strip()]
+            found = english.found_in(lines)
+            if found:
+                problems.append(f"{message.kind} ({message.channel}): " + " | ".join(found[:8]))
+    assert checked >= 10, checked  # the demo writes to its patients
+    assert not problems, "English in Ukrainian messages:\n" + "\n".join(problems)
+
+
 @pytest.mark.parametrize("label, english, ukrainian", [
     ("1m", "1 month", "1 місяць"), ("3m", "3 months", "3 місяці"),
     ("6m", "6 months", "6 місяців"), ("21m", "21 months", "21 місяць"),
