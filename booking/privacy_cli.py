@@ -1,12 +1,12 @@
 """`flask --app wsgi purge [--dry-run]`: remove personal data past its retention period.
 
 Run it from cron once a day. It prints counts per kind only: never a name, an address or a
-value. The periods come from config PRIVACY_RETENTION (defaults: booking.privacy.
+value. The periods come from config PRIVACY_RETENTION (defaults: booking.retention.
 RETENTION_DEFAULTS).
 """
 import click
 
-from . import privacy
+from . import retention
 
 PURGE_HELP = """Remove data past its retention period (config PRIVACY_RETENTION, in days).
 
@@ -26,6 +26,9 @@ Removes, in one transaction:
                        last booking activity
   idempotency_keys     the JSON API's Idempotency-Keys older than
                        IDEMPOTENCY_HOURS (24), with the answers kept for them
+  telegram_links       "Get reminders in Telegram" start codes past their expiry
+  message_links        private links of SMS, Viber and Telegram messages past
+                       their expiry
 
 \b
 Never touched: the audit log (append-only), and the medical records of
@@ -42,11 +45,11 @@ def register_privacy_cli(app):
                   help="Only count what would be removed; change nothing.")
     def purge_command(dry_run):
         try:
-            counts = privacy.purge(dry_run=dry_run)
+            counts = retention.purge(dry_run=dry_run)
         except ValueError as error:  # a bad PRIVACY_RETENTION value
             raise click.ClickException(str(error))
         heading = "Would remove (dry run, nothing changed):" if dry_run else "Removed:"
         click.echo(heading)
-        for kind in privacy.PURGE_KINDS:
+        for kind in retention.PURGE_KINDS:
             click.echo(f"  {kind}: {counts[kind]}")
         click.echo(f"  total: {sum(counts.values())}")

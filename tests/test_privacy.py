@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import JSON, String, Text, func, select
 
-from booking import privacy
+from booking import privacy, retention
 from booking.courses import services as courses
 from booking.extensions import db
 from booking.intake import services as intake
@@ -21,11 +21,13 @@ from booking.models import (
     InfusionRate,
     InfusionSession,
     Intake,
+    MessageLink,
     OutboxMessage,
     PainRating,
     Patient,
     Resource,
     SignInThrottle,
+    TelegramLink,
     VitalSign,
     WaitlistEntry,
 )
@@ -550,6 +552,24 @@ def test_purge_help_says_medical_records_and_the_audit_log_are_kept(app):
 def test_retention_periods_come_from_config_with_defaults(make_test_app):
     other = make_test_app(PRIVACY_RETENTION={"outbox_sent_days": 30})
     with other.app_context():
-        periods = privacy.retention()
+        periods = retention.retention()
     assert periods["outbox_sent_days"] == 30
-    assert periods["waitlist_days"] == privacy.RETENTION_DEFAULTS["waitlist_days"]
+    assert periods["waitlist_days"] == retention.RETENTION_DEFAULTS["waitlist_days"]
+
+
+def test_purge_removes_one_time_links_once_they_expire(old_things, purge_runner):
+    patient_id = old_things["treated_id"]
+    for n, expires in enumerate((NOW - timedelta(minutes=1), NOW + timedelta(hours=1))):
+        db.session.add(TelegramLink(code_hash=f"{n:064d}", patient_id=patient_id,
+                                    expires_at=expires))
+        db.session.add(MessageLink(token_hash=f"{n + 5:064d}", purpose="manage",
+                                   patient_id=patient_id, expires_at=expires))
+    db.session.commit()
+
+    output = purge_runner()
+
+    assert "telegram_links: 1" in output and "message_links: 1" in output
+    assert [link.expires_at for link in db.session.execute(select(TelegramLink)).scalars()] == \
+        [NOW + timedelta(hours=1)]
+    assert [link.expires_at for link in db.session.execute(select(MessageLink)).scalars()] == \
+        [NOW + timedelta(hours=1)]

@@ -19,7 +19,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from .. import privacy
+from .. import privacy, retention
 from ..auth.access import staff_required
 from ..scheduler import desk
 from .blueprint import ADMIN, bp
@@ -56,7 +56,7 @@ def _actor():
 @staff_required(*ADMIN)
 @private
 def privacy_home():
-    periods = privacy.retention()
+    periods = retention.retention()
     if request.method == "POST":
         form = PatientFindForm()
         if not form.validate():

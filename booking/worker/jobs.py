@@ -69,9 +69,9 @@ def _telegram_poll(now):
 
 
 def _purge(now):
-    from .. import privacy
+    from .. import retention
 
-    counts = privacy.purge(now=now)
+    counts = retention.purge(now=now)
     return {"removed": sum(counts.values()),
             **{kind: count for kind, count in counts.items() if count}}
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from booking import idempotency, privacy
+from booking import idempotency, retention
 from booking.extensions import db
 from booking.models import Appointment, IdempotencyKey, OutboxMessage
 from booking.scheduler.openapi import EXAMPLE_PATIENT
@@ -175,7 +175,7 @@ def test_the_purge_removes_keys_older_than_24_hours(app, client, clinic):
     post(client, body())
     app.config["FROZEN_NOW"] = NOW + timedelta(hours=2)
     post(client, body(start="2026-12-08T12:00:00+02:00"), key="second-key")
-    counts = privacy.purge(now=NOW + timedelta(hours=24, minutes=1))
+    counts = retention.purge(now=NOW + timedelta(hours=24, minutes=1))
     assert counts["idempotency_keys"] == 1
     assert count(IdempotencyKey) == 1
     # The younger key still answers.
