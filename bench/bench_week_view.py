@@ -10,7 +10,7 @@ a patient for every second appointment. A receptionist is created with
 booking.auth.services.create_staff and signed in through the sign-in form; then
 GET /staff/calendar/week?week=2026-12-07 is timed in-process (Flask's test client: the view,
 its queries and the template, no network), for everyone and for one practitioner. The board
-alone (booking.scheduler.desk.week_board: the queries and the grid) is timed too, so the rest
+alone (booking.scheduler.desk_board.week_board: the queries and the grid) is timed too, so the rest
 is the template.
 """
 import argparse
@@ -96,7 +96,7 @@ def timed(function, repeats):
 def measure(app, repeats):
     from booking.extensions import db
     from booking.models import Practitioner
-    from booking.scheduler import desk
+    from booking.scheduler import desk_board
 
     client = app.test_client()
     signed_in = client.post("/staff/sign-in",
@@ -110,9 +110,9 @@ def measure(app, repeats):
         page, response = timed(lambda path=path: client.get(path), repeats)
         figures[label] = (page, len(response.data))
     with app.app_context():
-        board, _ = timed(lambda: (desk.week_board(MONDAY), db.session.rollback()), repeats)
+        board, _ = timed(lambda: (desk_board.week_board(MONDAY), db.session.rollback()), repeats)
         one = db.session.get(Practitioner, 1)
-        single, _ = timed(lambda: desk.week_board(MONDAY, one), repeats)
+        single, _ = timed(lambda: desk_board.week_board(MONDAY, one), repeats)
         db.session.remove()
     return figures, board, single
 

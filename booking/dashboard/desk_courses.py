@@ -10,8 +10,8 @@ One session moves through the appointment's own reschedule page (reception.desk_
 which routes course sessions through the course service.
 
 Views are thin, as in reception.py: they parse the request, call one function of
-booking/scheduler/desk.py (reading) or booking/courses/services.py (changing), then render,
-flash or redirect. Receptionists never receive clinical content: the course's status and the
+booking/scheduler/desk_course_pages.py (reading) or booking/courses/services.py (changing), then
+render, flash or redirect. Receptionists never receive clinical content: the course's status and the
 first session's intake status are said in words; session records and review notes never reach
 these pages. Names, phones and emails travel in POST bodies only.
 """
@@ -24,7 +24,7 @@ from wtforms import SelectChoice, SelectField
 
 from ..auth.access import staff_required
 from ..courses import services as courses
-from ..scheduler import desk, services
+from ..scheduler import desk_course_pages, desk_patients, services
 from ..scheduler.course_views import does_not_fit_message
 from ..scheduler.forms import ANY, RescheduleForm, parse_start
 from .blueprint import RECEPTION, bp
@@ -70,12 +70,12 @@ def _parse_sessions(value):
 # course services (reception.py renders those pages; these read what they already hold).
 @bp.app_template_global("desk_patient_courses")
 def desk_patient_courses(overview):
-    return desk.patient_courses(overview)
+    return desk_course_pages.patient_courses(overview)
 
 
 @bp.app_template_global("desk_course_services")
 def desk_course_services():
-    return desk.course_services()
+    return desk_course_pages.course_services()
 
 
 # --- Booking a course for a caller -----------------------------------------------------------------
@@ -92,7 +92,7 @@ def _course_args():
 
 
 def _choice_or_404(args, start):
-    choice = desk.course_booking_choice(start=start, **args)
+    choice = desk_course_pages.course_booking_choice(start=start, **args)
     if choice is None:
         abort(404)
     return choice
@@ -116,7 +116,7 @@ def _render_course_book(choice, *, caller_form=None, search_form=None, search=No
     blocked = getattr(error, "blocked", None)
     alternatives = None
     if error is not None:
-        alternatives = desk.course_options(error.alternatives or []) if blocked else []
+        alternatives = desk_course_pages.course_options(error.alternatives or []) if blocked else []
     return render_template(
         "dashboard/reception/course_book.html", choice=choice, choice_form=choice_form,
         caller_form=caller_form, search_form=search_form, search=search, found=found,
@@ -146,7 +146,7 @@ def desk_course_book():
         if not search_form.validate():
             return _render_course_book(choice, search_form=search_form, status=422)
         return _render_course_book(choice, search_form=search_form,
-                                   search=desk.search_patients(search_form.q.data))
+                                   search=desk_patients.search_patients(search_form.q.data))
 
     form = CallerForm()
     patient_id = _chosen_patient_id(form)
@@ -179,7 +179,7 @@ def desk_course_book():
 # --- One course ------------------------------------------------------------------------------------
 
 def _course_or_404(course_id):
-    view = desk.desk_course(course_id)
+    view = desk_course_pages.desk_course(course_id)
     if view is None:
         abort(404)
     return view
@@ -226,12 +226,12 @@ def _render_move(options, form, *, message=None, alternatives=None, status=200):
     return render_template(
         "dashboard/reception/course_move.html", options=options, course=options.course,
         form=form, message=message, selected=form.start.data,
-        alternatives=desk.course_options(alternatives) if alternatives else None,
+        alternatives=desk_course_pages.course_options(alternatives) if alternatives else None,
     ), status
 
 
 def _move_options_or_404(course_id, week):
-    options = desk.course_move_options(course_id, week=week)
+    options = desk_course_pages.course_move_options(course_id, week=week)
     if options is None:
         abort(404)
     return options

@@ -21,7 +21,7 @@ from wtforms.validators import DataRequired, Length
 
 from .. import privacy, retention
 from ..auth.access import staff_required
-from ..scheduler import desk
+from ..scheduler import desk_patients
 from .blueprint import ADMIN, bp
 from .reception import private
 
@@ -63,7 +63,7 @@ def privacy_home():
             return render_template("dashboard/privacy/index.html", form=form, search=None,
                                    periods=periods), 422
         return render_template("dashboard/privacy/index.html", form=form, periods=periods,
-                               search=desk.search_patients(form.q.data))
+                               search=desk_patients.search_patients(form.q.data))
     return render_template("dashboard/privacy/index.html", form=PatientFindForm(formdata=None),
                            search=None, periods=periods)
 

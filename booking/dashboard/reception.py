@@ -1,12 +1,13 @@
 """Reception: the calendar (day and week), booking callers, appointments, patients.
 
-Views are thin: they parse the request, call one function of booking/scheduler/desk.py (reading)
-or booking/scheduler/services.py (changing), then render, flash or redirect. Every change goes
+Views are thin: they parse the request, call one function of the desk's read models
+(booking/scheduler/desk_*.py: lookups, board, booking, patients, appointment page) or of
+booking/scheduler/services.py (changing), then render, flash or redirect. Every change goes
 through the same engine, lock and guard as online booking; staff cannot override a clash.
 
-Receptionists never receive clinical content: desk.py loads intake rows with their status only,
-and the pages show that status in words. Names, phones and emails travel in POST bodies, never
-in URLs (ids in paths are fine).
+Receptionists never receive clinical content: the desk_*.py modules load intake rows with their
+status only, and the pages show that status in words. Names, phones and emails travel in POST
+bodies, never in URLs (ids in paths are fine).
 """
 from datetime import date, timedelta
 from functools import wraps
@@ -40,7 +41,15 @@ from wtforms.widgets import DateInput, EmailInput, TelInput
 
 from ..localized import localized
 from ..auth.access import safe_next, staff_required
-from ..scheduler import day_grid, desk, services
+from ..scheduler import (
+    day_grid,
+    desk_appointment_page,
+    desk_board,
+    desk_booking,
+    desk_lookups,
+    desk_patients,
+    services,
+)
 from ..scheduler.forms import ANY, monday_of, parse_start
 from ..timeutil import to_local
 from .blueprint import RECEPTION, bp
@@ -283,7 +292,7 @@ def calendar_day():
 def calendar_print():
     """The day list to print, per practitioner: time, patient, phone, service, status."""
     day = _parse_day(request.args.get("day"), services.local_today())
-    practitioner = desk.active_practitioner(_parse_id(request.args.get("practitioner")))
+    practitioner = desk_lookups.active_practitioner(_parse_id(request.args.get("practitioner")))
     lists, people = day_grid.day_list(day, practitioner.id if practitioner else None,
                                       page=_parse_page(request.args.get("page")))
     return render_template("dashboard/reception/day_list.html", day=day,
@@ -305,15 +314,15 @@ WEEK_PAGE_SIZE = 8
 def calendar_week():
     today = services.local_today()
     monday = monday_of(_parse_day(request.args.get("week"), today))
-    practitioner = desk.active_practitioner(_parse_id(request.args.get("practitioner")))
+    practitioner = desk_lookups.active_practitioner(_parse_id(request.args.get("practitioner")))
     people = None
     if practitioner is None:
-        people = desk.practitioner_page(monday, monday + timedelta(days=6),
+        people = desk_board.practitioner_page(monday, monday + timedelta(days=6),
                                         _parse_page(request.args.get("page")), WEEK_PAGE_SIZE)
-    board = desk.week_board(monday, practitioner,
+    board = desk_board.week_board(monday, practitioner,
                             practitioners=people.practitioners if people else None)
     form = WeekChoiceForm(formdata=None)
-    form.practitioner.choices = _practitioner_choices(desk.active_practitioners(),
+    form.practitioner.choices = _practitioner_choices(desk_lookups.active_practitioners(),
                                                       _("Everyone"))
     form.practitioner.data = str(practitioner.id) if practitioner else ANY
     form.week.data = monday.isoformat()
@@ -369,15 +378,15 @@ def book_caller():
     raw_start = request.form.get("start") if request.method == "POST" else None
     start = parse_start(raw_start or request.args.get("start"))
     if request.method == "GET":
-        return _render_book(desk.booking_choice(start=start, **args))
+        return _render_book(desk_booking.booking_choice(start=start, **args))
 
     if request.form.get("action") == "search":
         search_form = PatientSearchForm()
-        choice = desk.booking_choice(start=start, **args)
+        choice = desk_booking.booking_choice(start=start, **args)
         if not search_form.validate():
             return _render_book(choice, search_form=search_form, status=422)
         return _render_book(choice, search_form=search_form,
-                            search=desk.search_patients(search_form.q.data))
+                            search=desk_patients.search_patients(search_form.q.data))
 
     form = CallerForm()
     patient_id = _chosen_patient_id(form)
@@ -388,9 +397,9 @@ def book_caller():
         # A patient who already has an appointment that day: asked first, booked on "Book
         # anyway" (the form then carries confirm=same_day).
         if patient_id is not None and request.form.get("confirm") != "same_day":
-            choice = desk.booking_choice(**{**args, "patient_id": patient_id}, start=start,
+            choice = desk_booking.booking_choice(**{**args, "patient_id": patient_id}, start=start,
                                          keep_start=True)
-            same_day = desk.same_day_appointments(patient_id, start, choice.service) \
+            same_day = desk_booking.same_day_appointments(patient_id, start, choice.service) \
                 if choice.service else []
             if same_day:
                 return _render_book(choice, caller_form=form, same_day=same_day)
@@ -399,15 +408,15 @@ def book_caller():
             patient_id=patient_id, patient=form.patient_details() if patient_id is None else None,
             consent=form.consent.data is True, language=form.language.data, actor=current_user)
     except services.SlotTaken as error:
-        choice = desk.booking_choice(**{**args, "day": to_local(start).date(),
+        choice = desk_booking.booking_choice(**{**args, "day": to_local(start).date(),
                                         "patient_id": patient_id}, start=None)
-        alternatives = desk.days_of(choice.slots, choice.day, choice.day)
+        alternatives = desk_booking.days_of(choice.slots, choice.day, choice.day)
         form.start.data = ""
         return _render_book(choice, caller_form=form, message=error.message,
                             alternatives=alternatives, status=error.status)
     except (services.SlotNotBookable, services.InvalidDetails) as error:
         _caller_errors(form, error)
-        choice = desk.booking_choice(**{**args, "patient_id": patient_id}, start=start,
+        choice = desk_booking.booking_choice(**{**args, "patient_id": patient_id}, start=start,
                                      keep_start=True)
         message = getattr(error, "message", None) or _("Please check the highlighted fields.")
         return _render_book(choice, caller_form=form, message=message, status=422)
@@ -415,7 +424,7 @@ def book_caller():
         abort(404)
     # The manage link is the patient's: shown here once so it can be read out or sent,
     # never stored (only its hash is) and never put in a redirect or a flash.
-    view = desk.appointment_view(appointment.id)
+    view = desk_appointment_page.appointment_view(appointment.id)
     return _render_appointment(
         view, just_booked=True,
         manage_url=url_for("scheduler.manage", token=token, _external=True))
@@ -433,7 +442,7 @@ def _render_appointment(view, *, status=200, message=None, cancel_form=None,
 
 
 def _appointment_view_or_404(appointment_id):
-    view = desk.appointment_view(appointment_id)
+    view = desk_appointment_page.appointment_view(appointment_id)
     if view is None:
         abort(404)
     return view
@@ -515,7 +524,7 @@ def _render_move(options, form, *, message=None, status=200):
 @private
 def desk_reschedule(appointment_id):
     if request.method == "GET":
-        options = desk.move_options(
+        options = desk_booking.move_options(
             appointment_id, week=_parse_day(request.args.get("week"), None),
             practitioner_id=_parse_id(request.args.get("practitioner")))
         if options is None:
@@ -530,11 +539,12 @@ def desk_reschedule(appointment_id):
         if new_start is None:
             raise services.SlotNotBookable(_("Please pick a new time."),
                                            fields={"start": _("Please pick a new time.")})
-        moved = desk.reschedule(appointment_id, new_start, practitioner_id=practitioner_id)
+        moved = desk_booking.reschedule(appointment_id, new_start, practitioner_id=practitioner_id)
     except LookupError:
         abort(404)
     except services.BookingError as error:  # SlotTaken 409; SlotNotBookable, NotActive 422
-        options = desk.move_options(appointment_id, week=week, practitioner_id=practitioner_id)
+        options = desk_booking.move_options(appointment_id, week=week,
+                                            practitioner_id=practitioner_id)
         if options is None:
             abort(404)
         return _render_move(options, form, message=error.message, status=error.status)
@@ -559,14 +569,14 @@ def patients():
         return render_template("dashboard/reception/patients.html", form=form,
                                search=None), 422
     return render_template("dashboard/reception/patients.html", form=form,
-                           search=desk.search_patients(form.q.data))
+                           search=desk_patients.search_patients(form.q.data))
 
 
 @bp.route("/patients/<int:patient_id>")
 @staff_required(*RECEPTION)
 @private
 def desk_patient(patient_id):
-    overview = desk.patient_overview(patient_id)
+    overview = desk_patients.patient_overview(patient_id)
     if overview is None:
         abort(404)
     return render_template("dashboard/reception/patient.html", overview=overview,

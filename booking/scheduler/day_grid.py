@@ -10,7 +10,7 @@ practitioner, or per chair, from opening to closing time in 5-minute steps.
 - A printable list per practitioner: time, patient, phone, service, status. Nothing clinical,
   on any of these: the intake shows as its status only.
 
-Read side only, like desk.py; the template places each thing by its step (`at`) and its
+Read side only, like desk_board.py; the template places each thing by its step (`at`) and its
 length in steps, with classes (the strict CSP allows no style attributes).
 """
 from dataclasses import dataclass, field
@@ -24,8 +24,9 @@ from ..intake.services import intake_status
 from ..models import Appointment, Resource, WorkingHours
 from ..timeutil import clinic_tz, to_local, utcnow
 from . import services
-from .desk import (_CANCELLED, CALENDAR_ROW_MINUTES, Entry, _appointments_in,
-                   _with_desk_details, _works, calendar_rows, practitioner_page)
+from .desk_board import (CALENDAR_ROW_MINUTES, _works, appointments_in, calendar_rows,
+                         practitioner_page)
+from .desk_lookups import CANCELLED, Entry, with_desk_details
 
 STEP_MINUTES = 5
 MAX_STEPS = 12 * 60 // STEP_MINUTES  # static/style.css places things on up to 12 hours
@@ -72,7 +73,7 @@ class DayGrid:
     now: datetime  # local
     cancelled: list  # Entry of the day's cancelled appointments (of the columns shown)
     closures: list  # (closure, start, end) clinic-wide, for the notice above the grid
-    people: object = None  # desk.PractitionerPage of the practitioner view
+    people: object = None  # desk_board.PractitionerPage of the practitioner view
 
 
 def _opening_hours():
@@ -110,8 +111,8 @@ def day_grid(day, view="practitioner", *, page=1, now=None):
         appointments = _chair_appointments(day)
     else:
         people = practitioner_page(day, day, page, PAGE_SIZE)
-        appointments = _appointments_in(day, day, [p.id for p in people.practitioners])
-    active = [a for a in appointments if a.status != _CANCELLED]
+        appointments = appointments_in(day, day, [p.id for p in people.practitioners])
+    active = [a for a in appointments if a.status != CANCELLED]
     range_start, range_end = services._day_bounds_utc(day, day)
     closures = services.closures_between(range_start, range_end)
     now_local = now.astimezone(tz)
@@ -135,7 +136,7 @@ def day_grid(day, view="practitioner", *, page=1, now=None):
             column.blocks.insert(0, Block("past", *past))
     hours = [(step, (opens_at + timedelta(minutes=step * STEP_MINUTES)).strftime("%H:%M"))
              for step in range(0, steps, 60 // STEP_MINUTES)]
-    cancelled = [Entry(a, intake_status(a)) for a in appointments if a.status == _CANCELLED]
+    cancelled = [Entry(a, intake_status(a)) for a in appointments if a.status == CANCELLED]
     clinic_closures = [(c, s, e) for c, s, e in closures if c.practitioner_id is None]
     return DayGrid(day, view, steps, hours, columns, now_at, now_local, cancelled,
                    clinic_closures, people)
@@ -144,7 +145,7 @@ def day_grid(day, view="practitioner", *, page=1, now=None):
 def _chair_appointments(day):
     """The day's appointments that take a chair or a room."""
     range_start, range_end = services._day_bounds_utc(day, day)
-    return db.session.execute(_with_desk_details(
+    return db.session.execute(with_desk_details(
         select(Appointment).where(Appointment.starts_at >= range_start,
                                   Appointment.starts_at < range_end,
                                   Appointment.resource_id.is_not(None))
@@ -238,8 +239,8 @@ def day_list(day, practitioner_id=None, *, page=1):
     else:
         ids = [practitioner_id]
     rows = {}
-    for appointment in _appointments_in(day, day, ids):
-        if appointment.status == _CANCELLED:
+    for appointment in appointments_in(day, day, ids):
+        if appointment.status == CANCELLED:
             continue
         rows.setdefault(appointment.practitioner, []).append(ListRow(
             appointment.starts_at, appointment.ends_at, appointment.patient.full_name,

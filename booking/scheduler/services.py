@@ -772,7 +772,7 @@ def reschedule_by_staff(appointment_id, new_start, *, practitioner_id=None, now=
     """Reception moves a booked appointment, to another practitioner too if they offer it.
 
     A session of a course moves through the course service (courses.services.move_session,
-    which keeps the course's order and practitioner): the desk's `desk.reschedule` chooses."""
+    which keeps the course's order and practitioner): `desk_booking.reschedule` chooses."""
     now = now or utcnow()
     try:
         appointment = _locked(appointment_id)
