@@ -13,7 +13,7 @@
                                                    pages link there knowing only their own ids)
 
 Clinical roles only: a receptionist, or an admin who is not also a clinician, gets 403. The
-services (booking/intake/review.py) own the reading, the transactions and the audit events.
+services (booking/intake/review_*.py) own the reading, the transactions and the audit events.
 Pages carry clinical data, so they are never cached.
 """
 from datetime import timedelta
@@ -30,7 +30,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Reg
 from ..attention import services as attention
 from ..auth.access import staff_required
 from ..courses.session_records import DECISION_NOTE_MAX
-from ..intake import review
+from ..intake import review_changes, review_courses, review_list, review_page
 from .blueprint import CLINICAL, bp
 from . import attention as attention_views
 
@@ -50,17 +50,20 @@ class ListFilterForm(FlaskForm):
     first_day = DateField(_l("From"), [Optional()], name="from", format="%Y-%m-%d",
                           description=_l("For example 2026-12-07."))
     days = IntegerField(_l("Number of days"), [Optional(), NumberRange(
-        1, review.MAX_DAYS, message=_l("Please choose from 1 to %(n)d days.", n=review.MAX_DAYS))])
+        1, review_list.MAX_DAYS,
+        message=_l("Please choose from 1 to %(n)d days.", n=review_list.MAX_DAYS))])
     who = SelectField(_l("Whose appointments"), [Optional()], choices=WHO_CHOICES)
 
 
 class ReviewForm(FlaskForm):
     note = TextAreaField(
         _l("Review note (optional)"),
-        [Length(max=review.NOTE_MAX, message=_l("Please keep the note to %(n)d characters.",
-                                                n=review.NOTE_MAX))],
-        filters=[_crlf_to_lf], render_kw={"rows": 4, "maxlength": review.NOTE_MAX},
-        description=_l("Up to %(n)d characters. Shown to clinicians only.", n=review.NOTE_MAX))
+        [Length(max=review_changes.NOTE_MAX,
+                message=_l("Please keep the note to %(n)d characters.",
+                           n=review_changes.NOTE_MAX))],
+        filters=[_crlf_to_lf], render_kw={"rows": 4, "maxlength": review_changes.NOTE_MAX},
+        description=_l("Up to %(n)d characters. Shown to clinicians only.",
+                       n=review_changes.NOTE_MAX))
 
 
 class Hit6Form(FlaskForm):
@@ -110,13 +113,13 @@ def clinician_list():
                                         attention_items=attention.open_items(),
                                         **attention_views.item_labels()), 422)
     who = form.who.data or ("mine" if linked else "all")
-    days = form.days.data or review.DEFAULT_DAYS
+    days = form.days.data or review_list.DEFAULT_DAYS
     listing = None
     if who == "all" or linked:
         page = request.args.get("page", "")
-        listing = review.clinician_list(None if who == "all" else current_user.practitioner_id,
-                                        form.first_day.data, days,
-                                        int(page) if page.isdigit() and len(page) < 6 else 1)
+        listing = review_list.clinician_list(
+            None if who == "all" else current_user.practitioner_id, form.first_day.data, days,
+            int(page) if page.isdigit() and len(page) < 6 else 1)
     step = timedelta(days=days)
     pages = None
     form.who.data, form.days.data = who, days  # show what the list is of
@@ -128,7 +131,7 @@ def clinician_list():
             "later": url_for(".clinician_list", who=who, days=days,
                              **{"from": (listing.first_day + step).isoformat()}),
             "today": url_for(".clinician_list", who=who, days=days),
-            # The pages of a long list (review.LIST_PAGE_SIZE appointments each).
+            # The pages of a long list (review_list.LIST_PAGE_SIZE appointments each).
             "previous": url_for(".clinician_list", who=who, days=days, page=listing.page - 1,
                                 **{"from": listing.first_day.isoformat()})
             if listing.page > 1 else None,
@@ -144,7 +147,7 @@ def clinician_list():
 
 def _review_page(appointment_id, *, review_form=None, hit6_form=None, status=200):
     try:
-        data = review.open_review(appointment_id)
+        data = review_page.open_review(appointment_id)
     except LookupError:
         abort(404)
     return _private(render_template(
@@ -168,10 +171,10 @@ def intake_mark_reviewed(appointment_id):
     form = ReviewForm()
     if form.validate_on_submit():
         try:
-            review.mark_reviewed(appointment_id, form.note.data, current_user)
+            review_changes.mark_reviewed(appointment_id, form.note.data, current_user)
         except LookupError:
             abort(404)
-        except review.ReviewError as error:
+        except review_changes.ReviewError as error:
             for name, message in error.fields.items():
                 form[name].errors = [*form[name].errors, message]
         else:
@@ -186,10 +189,11 @@ def intake_hit6_total(appointment_id):
     form = Hit6Form()
     if form.validate_on_submit():
         try:
-            review.record_hit6_total(appointment_id, int(form.hit6_total.data), current_user)
+            review_changes.record_hit6_total(appointment_id, int(form.hit6_total.data),
+                                             current_user)
         except LookupError:
             abort(404)
-        except review.ReviewError as error:
+        except review_changes.ReviewError as error:
             for name, message in error.fields.items():
                 form[name].errors = [*form[name].errors, message]
         else:
@@ -203,7 +207,7 @@ def intake_hit6_total(appointment_id):
 @staff_required(*CLINICAL)
 def appointment_pain(appointment_id):
     try:
-        patient_id = review.appointment_patient(appointment_id)
+        patient_id = review_page.appointment_patient(appointment_id)
     except LookupError:
         abort(404)
     return redirect(url_for(".patient_pain", patient_id=patient_id))
@@ -213,7 +217,7 @@ def appointment_pain(appointment_id):
 @staff_required(*CLINICAL)
 def course_intake(course_id):
     try:
-        appointment_id = review.course_first_session(course_id)
+        appointment_id = review_courses.course_first_session(course_id)
     except LookupError:
         abort(404)
     return redirect(url_for(".intake_review", appointment_id=appointment_id))

@@ -23,7 +23,7 @@ from ..courses import services as courses
 from ..courses import session_records
 from ..courses.follow_ups import create_due_follow_ups
 from ..extensions import db
-from ..intake import review
+from ..intake import review_changes
 from ..intake import services as intake
 from ..models import Appointment, AttentionItem, Course, Practitioner, Service
 from ..notifications.messages import queue_follow_ups
@@ -440,7 +440,7 @@ class Story:
     def decide(self, course_id, first_appointment_id, confirm):
         clinician = self.staff["clinician"]
         with as_staff(clinician):
-            review.mark_reviewed(first_appointment_id, "Pre-screen checked." if confirm else
+            review_changes.mark_reviewed(first_appointment_id, "Pre-screen checked." if confirm else
                                  "Blood pressure too high for ketamine at present.", clinician)
             courses.decide(course_id, confirm=confirm, actor=clinician, note="" if confirm else (
                 "Pre-screen: uncontrolled hypertension (172/104 at the consultation). Please "

@@ -228,8 +228,8 @@ def test_the_week_of_everyone_shows_practitioners_a_page_at_a_time(clinic, book,
 
 def test_the_clinicians_list_shows_a_page_at_a_time_with_urgent_intakes_on_every_page(
         clinic, book, staff_client, monkeypatch):
-    from booking.intake import review
-    monkeypatch.setattr(review, "LIST_PAGE_SIZE", 2)
+    from booking.intake import review_list
+    monkeypatch.setattr(review_list, "LIST_PAGE_SIZE", 2)
     for hour, name in (("10:00", "Anna Persha"), ("11:00", "Borys Druhyi"),
                        ("12:00", "Vira Tretia")):
         booked = book(clinic.consultation, at(TUESDAY, hour), clinic.olena, full_name=name,
