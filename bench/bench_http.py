@@ -309,13 +309,13 @@ def next_monday():
 def pick_service(database_url):
     """The online single-appointment service with the most practitioners."""
     from booking.extensions import db
-    from booking.scheduler import services
+    from booking.scheduler import availability
 
     app = bench_app(database_url)
     with app.app_context():
-        choices = [s for s in services.bookable_services() if not s.is_course]
-        service = max(choices, key=lambda s: (len(services.practitioners_for(s)), -s.id))
-        found = service.id, service.name, len(services.practitioners_for(service))
+        choices = [s for s in availability.bookable_services() if not s.is_course]
+        service = max(choices, key=lambda s: (len(availability.practitioners_for(s)), -s.id))
+        found = service.id, service.name, len(availability.practitioners_for(service))
         db.engine.dispose()
     return found
 

@@ -71,11 +71,11 @@ def times_part(args, folder):
 
 
 def _next_monday(url):
-    from booking.scheduler import services
+    from booking.scheduler import booking_rules
 
     app = bench_app(url)
     with app.app_context():
-        today = services.local_today()
+        today = booking_rules.local_today()
     return today + timedelta(days=7 - today.weekday())
 
 

@@ -75,14 +75,14 @@ def _row(number, service_id, practitioner_id, patient_id, starts):
 
 
 def measure(app):
-    from booking.scheduler import services
+    from booking.scheduler import availability
 
     with app.app_context():
         service = db.session.get(Service, 1)
         timings = []
         for _ in range(REPEATS):
             began = time.perf_counter()
-            slots = services.find_slots(service, *WEEK)
+            slots = availability.find_slots(service, *WEEK)
             timings.append(time.perf_counter() - began)
             db.session.rollback()
         plan = db.session.execute(text(

@@ -170,7 +170,7 @@ def timed(function, repeats, best=False):
 
 def measure(repeats):
     """{practitioners searched: (total ms, fastest total ms, database ms, engine ms, slots)}."""
-    from booking.scheduler import services
+    from booking.scheduler import availability, booking_rules
     from booking.scheduler import slots as engine
     from booking.timeutil import clinic_tz
 
@@ -178,12 +178,12 @@ def measure(repeats):
     for size in GROUPS:
         service = db.session.execute(
             db.select(Service).where(Service.name == f"Consultation x{size}")).scalar_one()
-        practitioners = services.practitioners_for(service)
+        practitioners = availability.practitioners_for(service)
         (total, fastest), found = timed(
-            lambda: services.find_slots(service, FIRST_DAY, LAST_DAY), repeats, best=True)
+            lambda: availability.find_slots(service, FIRST_DAY, LAST_DAY), repeats, best=True)
         reads, (calendars, closures) = timed(
-            lambda: services._calendars(practitioners, FIRST_DAY, LAST_DAY), repeats)
-        rules, timing = services.clinic_rules(), services.service_timing(service)
+            lambda: availability._calendars(practitioners, FIRST_DAY, LAST_DAY), repeats)
+        rules, timing = booking_rules.clinic_rules(), booking_rules.service_timing(service)
         compute, _ = timed(lambda: engine.free_slots(
             calendars, timing, FIRST_DAY, LAST_DAY, now=NOW, tz=clinic_tz(), rules=rules,
             closures=closures, resources=None), repeats)

@@ -8,7 +8,8 @@ from .auth import services as staff_accounts
 from .demo import DemoRefused, load_demo_data
 from .models import ROLES
 from .intake.services import intake_status
-from .scheduler.services import appointments_between, local_today
+from .scheduler.availability import appointments_between
+from .scheduler.booking_rules import local_today
 from .timeutil import to_local
 
 

@@ -30,7 +30,8 @@ from .models import (
     WorkingHours,
 )
 from .scheduler import recurrence
-from .scheduler.services import LONGEST_APPOINTMENT_SPAN, clinic_rules, local_today
+from .scheduler.availability import LONGEST_APPOINTMENT_SPAN
+from .scheduler.booking_rules import clinic_rules, local_today
 from .timeutil import clinic_tz, utcnow
 
 WEEKDAY_NAMES = (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"),

@@ -6,7 +6,7 @@ Used where a person must be told honestly when the clinic will answer (an urgent
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from .scheduler import services as booking
+from .scheduler import availability, booking_rules
 from .timeutil import clinic_tz, utcnow
 
 # How far ahead to look for the next working day (a long holiday closure stays within it).
@@ -16,11 +16,11 @@ LOOK_AHEAD_DAYS = 31
 def closed_days(first_day, last_day, rules=None):
     """Days the whole clinic is closed for all its opening hours (holidays, clinic-wide
     closures), between two local dates inclusive."""
-    rules = rules or booking.clinic_rules()
+    rules = rules or booking_rules.clinic_rules()
     tz = clinic_tz()
-    range_start, range_end = booking._day_bounds_utc(first_day, last_day)
+    range_start, range_end = availability.day_bounds_utc(first_day, last_day)
     closed = set()
-    for closure, start, end in booking.closures_between(range_start, range_end):
+    for closure, start, end in availability.closures_between(range_start, range_end):
         if closure.practitioner_id is not None:
             continue
         day = start.astimezone(tz).date()
@@ -44,7 +44,7 @@ class ContactPromise:
 
 def contact_promise(now=None):
     now = now or utcnow()
-    rules = booking.clinic_rules()
+    rules = booking_rules.clinic_rules()
     tz = clinic_tz()
     local = now.astimezone(tz)
     today = local.date()

@@ -52,7 +52,7 @@ from .models import (
     WaitlistOffer,
 )
 from .notifications.outbox import clean_header
-from .scheduler.services import hash_token
+from .scheduler.manage_links import hash_token
 from .timeutil import to_local, utcnow
 
 CONFIRM_WORD = "ERASE"

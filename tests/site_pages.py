@@ -21,7 +21,7 @@ from booking.extensions import db
 from booking.models import (Appointment, Closure, Course, FollowUpRequest, InfusionSession,
                             Intake, MessageLink, Patient, Service, StaffUser, WaitlistEntry,
                             WaitlistOffer)
-from booking.scheduler.services import hash_token
+from booking.scheduler.manage_links import hash_token
 from tests.conftest import STAFF_PASSWORD
 
 EVERY_ROLE = "every-role.pages@example.com"  # receptionist, clinician and admin in one account
@@ -91,6 +91,7 @@ def prepare(app, *, now):
     from booking.intake.forms import form_class
     from booking.intake.pages import pages_for
     from booking.scheduler import services as booking
+    from booking.scheduler import availability
     from booking.timeutil import clinic_tz
 
     site = Site()
@@ -100,7 +101,7 @@ def prepare(app, *, now):
         practitioner = service.practitioners[0]
         today = now.astimezone(clinic_tz()).date()
         later = today + timedelta(days=21)
-        slots = booking.find_slots(service, later, later + timedelta(days=14), now=now)
+        slots = availability.find_slots(service, later, later + timedelta(days=14), now=now)
         assert slots, "no free consultation three weeks ahead"
         appointment, manage = booking.book(
             service_id=service.id, start=slots[len(slots) // 2].start,
@@ -119,7 +120,7 @@ def prepare(app, *, now):
             consent=True, language="uk", now=now, patient={
                 "full_name": "Taras Kursovyi", "email": "taras.pages@example.com",
                 "phone": "+380501230098", "date_of_birth": "1979-11-03"})
-        first_free = booking.find_slots(service, today, today + timedelta(days=28), now=now)[0]
+        first_free = availability.find_slots(service, today, today + timedelta(days=28), now=now)[0]
         course_start = courses.find_course_starts(
             course_service, sessions, today, today + timedelta(days=28), now=now)[0]
 
@@ -136,7 +137,7 @@ def prepare(app, *, now):
         answered = _one(select(FollowUpRequest).where(FollowUpRequest.answered_at.is_not(None)))
         entry = _one(select(WaitlistEntry).where(WaitlistEntry.status == "waiting"))
         first = max(entry.first_day, today + timedelta(days=1))
-        offered = booking.find_slots(entry.service, first, max(first, entry.last_day), now=now)
+        offered = availability.find_slots(entry.service, first, max(first, entry.last_day), now=now)
         offer_start = (offered[0].start if offered else now + timedelta(days=30))
         offer = WaitlistOffer(entry=entry, starts_at=offer_start,
                               practitioner_id=(offered[0].practitioner_id if offered

@@ -29,7 +29,8 @@ PURE_ENGINES = (
 FRAMEWORKS = ("flask", "flask_babel", "flask_sqlalchemy", "flask_login", "flask_wtf",
               "sqlalchemy", "werkzeug")
 # Services that publish events instead of calling their listeners.
-PUBLISHERS = ("booking.scheduler.services", "booking.courses.services")
+PUBLISHERS = ("booking.scheduler.services", "booking.scheduler.appointment_changes",
+              "booking.courses.services")
 LISTENER_PACKAGES = ("booking.notifications", "booking.waitlist", "booking.attention")
 
 

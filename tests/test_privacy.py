@@ -33,6 +33,7 @@ from booking.models import (
 )
 from booking.privacy_cli import register_privacy_cli
 from booking.scheduler import services as booking
+from booking.scheduler import manage_links
 from tests.conftest import NOW
 from tests.intake.test_services import ANSWERS
 
@@ -136,11 +137,11 @@ def world(app, create_service, create_practitioner):
         consent=True)
     first = course.appointments[0]
     add_session_record(first, pain_before=8, pain_after=2, note=OLENA_EVENT_NOTE)
-    follow_up_token, follow_up_hash = booking._new_token()
+    follow_up_token, follow_up_hash = manage_links.new_token()
     db.session.add(FollowUpRequest(course_id=course.id, label="1m", due_on=date(2027, 1, 8),
                                    token_hash=follow_up_hash, answered_at=NOW, pain=3,
                                    headache_days=4))
-    _leave, leave_hash = booking._new_token()
+    _leave, leave_hash = manage_links.new_token()
     db.session.add(WaitlistEntry(
         service_id=consult.id, full_name=OLENA["full_name"], email=OLENA["email"],
         phone=OLENA["phone"], date_of_birth=date.fromisoformat(OLENA["date_of_birth"]),
@@ -431,7 +432,7 @@ def old_things(app, create_service, create_practitioner):
     practitioner = create_practitioner([service])
     ids = {"old_sent": message(100), "recent_sent": message(10), "old_failed": message(200,
                                                                                         "failed")}
-    _t, leave_hash = booking._new_token()
+    _t, leave_hash = manage_links.new_token()
     db.session.add(WaitlistEntry(
         service_id=service.id, full_name="Waiting Long Ago", email="w@example.com",
         phone="+380501111111", date_of_birth=date(1990, 1, 1), first_day=date(2026, 6, 1),
@@ -452,7 +453,7 @@ def old_things(app, create_service, create_practitioner):
     db.session.flush()
 
     def visit(patient, starts, status, n):
-        _token, token_hash = booking._new_token()
+        _token, token_hash = manage_links.new_token()
         appointment = Appointment(
             reference=f"EX-OLD00{n}", manage_token_hash=token_hash, service_id=service.id,
             practitioner_id=practitioner.id, patient_id=patient.id, starts_at=starts,

@@ -56,7 +56,7 @@ from ..intake.validation import validate_questionnaires
 from ..models import (Appointment, AppointmentStatus, Course, CourseStatus, FollowUpRequest,
                       InfusionSession, PainRating, Patient)
 from ..rule_error import RuleError
-from ..scheduler.services import hash_token
+from ..scheduler.manage_links import hash_token
 from ..timeutil import clinic_tz, utcnow
 from . import chart
 from .outcomes import EARLY, LATE, answer_timing, checked_windows, session_attended

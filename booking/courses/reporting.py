@@ -36,7 +36,7 @@ from ..intake import scoring
 from ..models import (Appointment, AppointmentStatus, Course, CourseStatus, FollowUpRequest,
                       InfusionSession, Service)
 from ..rule_error import RuleError
-from ..scheduler.services import local_today
+from ..scheduler.booking_rules import local_today
 from ..timeutil import clinic_tz, utcnow
 from .follow_ups import course_spans, days_after, follow_up_windows, label_words
 from .outcomes import CohortOutcomes, CourseOutcome, CourseRecord, FollowUpRecord, SessionRecord

@@ -18,6 +18,13 @@ from .. import audit, clinic_hours, events
 from ..database import begin_write, retry_on_conflict
 from ..extensions import db
 from ..models import Appointment, AppointmentStatus, Course, CourseStatus, Patient, Service
+from ..scheduler import (
+    appointment_changes,
+    availability,
+    booking_errors,
+    booking_rules,
+    manage_links,
+)
 from ..scheduler import services as booking
 from ..scheduler.contacts import InvalidDetails
 from ..timeutil import clinic_tz, utcnow
@@ -27,7 +34,7 @@ from . import fitting
 ALTERNATIVE_SEARCH_DAYS = 14
 
 
-class CourseDoesNotFit(booking.BookingError):
+class CourseDoesNotFit(booking_errors.BookingError):
     """The course cannot start there: `blocked` names the days, `alternatives` the nearest fits."""
 
     def __init__(self, message, blocked, alternatives, status=409):
@@ -64,7 +71,7 @@ def get_course_service(service_id, *, for_staff=False):
 
 
 def _rules(for_staff):
-    return booking.clinic_rules(for_staff=for_staff)
+    return booking_rules.clinic_rules(for_staff=for_staff)
 
 
 def _closed_days(first_day, last_day, rules):
@@ -82,9 +89,9 @@ def _free_map(service, first_day, last_day, practitioners, rules, *, now,
     exclude = _course_appointment_ids(exclude_course_id)
     for practitioner in practitioners:
         slots = find(service, first_day, span_end, practitioner) if find else \
-            booking.find_slots(service, first_day, span_end, practitioner, now=now,
-                               rules=rules, include_appointments=include_appointments,
-                               exclude_appointment_ids=exclude)
+            availability.find_slots(service, first_day, span_end, practitioner, now=now,
+                                    rules=rules, include_appointments=include_appointments,
+                                    exclude_appointment_ids=exclude)
         for slot in slots:
             local = slot.start.astimezone(tz)
             found[(slot.practitioner_id, local.date(), local.time())] = slot
@@ -120,7 +127,7 @@ def find_course_starts(service, sessions, first_day, last_day, practitioner=None
     exclude_course_id: look through that course's own sessions (when moving its rest)."""
     if exclude_course_id is None:
         _check_sessions(service, sessions)
-    practitioners = [practitioner] if practitioner else booking.practitioners_for(service)
+    practitioners = [practitioner] if practitioner else availability.practitioners_for(service)
     starts, _free, _closed = _starts(service, sessions, first_day, last_day, practitioners,
                                      _rules(for_staff), now=now or utcnow(),
                                      exclude_course_id=exclude_course_id)
@@ -146,8 +153,8 @@ def earliest_start(service, sessions, *, now=None, practitioners=None, find=None
     _check_sessions(service, sessions)
     rules = _rules(False)
     if practitioners is None:
-        practitioners = booking.practitioners_for(service)
-    return booking.earliest(
+        practitioners = availability.practitioners_for(service)
+    return availability.earliest(
         lambda first, last: _starts(service, sessions, first, last, practitioners, rules,
                                     now=now, find=find)[0], now=now)
 
@@ -160,11 +167,11 @@ def week_of_starts(service, sessions, first_day, last_day, practitioner=None, *,
     now = now or utcnow()
     _check_sessions(service, sessions)
     rules = _rules(False)
-    practitioners = [practitioner] if practitioner else booking.practitioners_for(service)
+    practitioners = [practitioner] if practitioner else availability.practitioners_for(service)
     starts, free, closed = _starts(service, sessions, first_day, last_day, practitioners, rules,
                                    now=now)
     starting = {s.start.astimezone(clinic_tz()).date() for s in starts}
-    today = booking.local_today(now)
+    today = booking_rules.local_today(now)
     blocked = {}
     day = max(first_day, today)
     while day <= last_day:
@@ -226,16 +233,16 @@ def _choose_start(service, sessions, start, candidates, rules, now, exclude_cour
 
 def _insert_sessions(course, chosen, service, patient_row, now, source):
     for day_number, slot in enumerate(chosen.slots, start=1):
-        token, token_hash = booking._new_token()
+        token, token_hash = manage_links.new_token()
         end = slot.start + timedelta(minutes=service.duration_minutes)
         appointment = Appointment(
-            reference=booking._new_reference(), manage_token_hash=token_hash, service=service,
+            reference=booking.new_reference(), manage_token_hash=token_hash, service=service,
             practitioner_id=chosen.practitioner_id, patient=patient_row, starts_at=slot.start,
             ends_at=end, blocks_until=end + timedelta(minutes=service.buffer_minutes),
             status=AppointmentStatus.BOOKED.value, source=source, created_at=now,
             course=course, course_day=day_number,
         )
-        booking._hold_resource(appointment, slot.resource_id, service)
+        booking.hold_resource(appointment, slot.resource_id, service)
         db.session.add(appointment)
 
 
@@ -258,25 +265,25 @@ def book_course(*, service_id, start, sessions, consent=False, patient=None, pat
     _check_sessions(service, sessions)
     rules = _rules(for_staff)
     if patient_id is None:
-        details = booking._validated_details(patient or {}, consent, start, now, channel,
-                                             channel_consent)
+        details = booking.validated_details(patient or {}, consent, start, now, channel,
+                                            channel_consent)
     elif db.session.get(Patient, patient_id) is None:
         raise LookupError("patient")
     if not candidates:
-        raise booking.SlotNotBookable(_("This service cannot be booked at the moment."))
-    booking._check_rules(service, start, now, rules)
+        raise booking_errors.SlotNotBookable(_("This service cannot be booked at the moment."))
+    booking_rules.check_rules(service, start, now, rules)
 
     begin_write()
     try:
-        booking._lock_practitioners([p.id for p in candidates], service.resource_kind)
+        booking.lock_practitioners([p.id for p in candidates], service.resource_kind)
         chosen = _choose_start(service, sessions, start, candidates, rules, now)
         if patient_id is None:
-            patient_row = booking._find_or_create_patient(details, language, channel, now)
+            patient_row = booking.find_or_create_patient(details, language, channel, now)
             booking.record_consent(patient_row, now)
         else:
             patient_row = db.session.get(Patient, patient_id)
-        token, token_hash = booking._new_token()
-        course = Course(reference=booking._new_reference(), manage_token_hash=token_hash,
+        token, token_hash = manage_links.new_token()
+        course = Course(reference=booking.new_reference(), manage_token_hash=token_hash,
                         service=service, practitioner_id=chosen.practitioner_id,
                         patient=patient_row, sessions_count=sessions, created_at=now,
                         status=CourseStatus.AWAITING_REVIEW.value)
@@ -304,7 +311,7 @@ def course_by_token(token):
     if not token or len(token) > 100:
         return None
     return db.session.execute(
-        select(Course).where(Course.manage_token_hash == booking.hash_token(token))
+        select(Course).where(Course.manage_token_hash == manage_links.hash_token(token))
     ).scalar_one_or_none()
 
 
@@ -321,7 +328,7 @@ def open_for_changes(course, now=None):
     if course.status in (CourseStatus.CANCELLED.value, CourseStatus.DECLINED.value):
         return False
     rest = remaining_sessions(course, now)
-    return bool(rest) and booking.manage_window_open(rest[0], now)
+    return bool(rest) and appointment_changes.manage_window_open(rest[0], now)
 
 
 def move_starts(course, first_day, last_day, now=None):
@@ -347,14 +354,14 @@ def _locked_course(course_id):
     if course is None:
         raise LookupError("course")
     if course.status in (CourseStatus.CANCELLED.value, CourseStatus.DECLINED.value):
-        raise booking.NotActive(_("This course is no longer active."))
+        raise booking_errors.NotActive(_("This course is no longer active."))
     return course
 
 
 def _patient_may_change(course, now):
     first = remaining_sessions(course, now)
-    if not first or not booking.manage_window_open(first[0], now):
-        raise booking.ManageWindowClosed(
+    if not first or not appointment_changes.manage_window_open(first[0], now):
+        raise booking_errors.ManageWindowClosed(
             _("It is too late to change this course online. Please call the clinic."))
 
 
@@ -368,7 +375,7 @@ def cancel_rest(course_id, *, reason="", cancelled_by="patient", by_staff=False,
             _patient_may_change(course, now)
         rest = remaining_sessions(course, now)
         if not rest:
-            raise booking.NotActive(_("No sessions of this course are left to cancel."))
+            raise booking_errors.NotActive(_("No sessions of this course are left to cancel."))
         for appointment in rest:
             appointment.status = AppointmentStatus.CANCELLED.value
             appointment.sequence += 1
@@ -401,16 +408,16 @@ def move_rest(course_id, new_start, *, by_staff=False, now=None):
             _patient_may_change(course, now)
         rest = remaining_sessions(course, now)
         if not rest:
-            raise booking.NotActive(_("No sessions of this course are left to move."))
+            raise booking_errors.NotActive(_("No sessions of this course are left to move."))
         done = [a for a in course.appointments if a.status != AppointmentStatus.CANCELLED.value
                 and a not in rest]
         if done and new_start.astimezone(clinic_tz()).date() <= \
                 max(a.starts_at for a in done).astimezone(clinic_tz()).date():
-            raise booking.SlotNotBookable(_("The rest of the course must start after the sessions "
-                                            "already held."))
+            raise booking_errors.SlotNotBookable(_("The rest of the course must start after the "
+                                                   "sessions already held."))
         service, rules = course.service, _rules(by_staff)
-        booking._check_rules(service, new_start, now, rules)
-        booking._lock_practitioners([course.practitioner_id], service.resource_kind)
+        booking_rules.check_rules(service, new_start, now, rules)
+        booking.lock_practitioners([course.practitioner_id], service.resource_kind)
         chosen = _choose_start(service, len(rest), new_start, [course.practitioner], rules, now,
                                exclude_course_id=course.id)
         before = [a.starts_at.isoformat() for a in rest]
@@ -458,7 +465,7 @@ def _place(appointment, slot, service):
     appointment.blocks_until = end + timedelta(minutes=service.buffer_minutes)
     appointment.reschedule_count += 1
     appointment.sequence += 1
-    booking._hold_resource(appointment, slot.resource_id, service)
+    booking.hold_resource(appointment, slot.resource_id, service)
 
 
 @retry_on_conflict
@@ -467,14 +474,14 @@ def move_session(appointment_id, new_start, *, by_staff=False, now=None):
     before it and before the session after it (another day, or another time the same day)."""
     now = now or utcnow()
     try:
-        appointment = booking._locked(appointment_id)
+        appointment = appointment_changes.locked(appointment_id)
         course = appointment.course
         if course is None:
             raise LookupError("course")
         if appointment not in remaining_sessions(course, now):
             # A session that has started, was held or was cancelled stays where it was: its
             # record and the course's outcome belong to that time (for the desk too).
-            raise booking.SlotNotBookable(_(
+            raise booking_errors.SlotNotBookable(_(
                 "This session has already started or is no longer booked, so it cannot be "
                 "moved."))
         if not by_staff:
@@ -490,12 +497,13 @@ def move_session(appointment_id, new_start, *, by_staff=False, now=None):
         if (before and new_day <= max(a.starts_at for a in before).astimezone(tz).date()) or \
                 (after and new_day >= min(a.starts_at for a in after).astimezone(tz).date()):
             message = _("A session must stay between the sessions before and after it.")
-            raise booking.SlotNotBookable(message, fields={"start": message})
-        booking._move(appointment, new_start, appointment.practitioner, now,
-                      _rules(by_staff), None if by_staff else "patient")
+            raise booking_errors.SlotNotBookable(message, fields={"start": message})
+        appointment_changes.move(appointment, new_start, appointment.practitioner, now,
+                                 _rules(by_staff), None if by_staff else "patient")
     except IntegrityError:
         db.session.rollback()
-        raise booking.SlotTaken(_("Sorry, that time has just been taken. Please choose another."))
+        raise booking_errors.SlotTaken(
+            _("Sorry, that time has just been taken. Please choose another."))
     except Exception:
         db.session.rollback()
         raise
@@ -504,7 +512,7 @@ def move_session(appointment_id, new_start, *, by_staff=False, now=None):
 
 # --- The clinician's review gate ------------------------------------------------------------
 
-class ReasonRequired(booking.BookingError):
+class ReasonRequired(booking_errors.BookingError):
     """Confirming a course whose intake is not submitted needs a written reason (the note)."""
 
 
@@ -555,7 +563,7 @@ def decide(course_id, *, confirm, actor, note=""):
     try:
         course = _locked_course(course_id)
         if course.status != CourseStatus.AWAITING_REVIEW.value:
-            raise booking.NotActive(_("This course is not waiting for a review."))
+            raise booking_errors.NotActive(_("This course is not waiting for a review."))
         submitted = intake_submitted(course)
         if confirm and not submitted and not note:
             message = _("The intake is not submitted: please write why the course can go "

@@ -18,7 +18,7 @@ from wtforms.widgets import DateInput, TimeInput
 from .. import clinic_admin
 from ..localized import localized
 from ..auth.access import staff_required
-from ..scheduler.services import local_today
+from ..scheduler.booking_rules import local_today
 from .blueprint import RECEPTION, bp
 from .admin import CheckboxesField, add_errors
 

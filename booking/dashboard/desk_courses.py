@@ -25,6 +25,7 @@ from wtforms import SelectChoice, SelectField
 from ..auth.access import staff_required
 from ..courses import services as courses
 from ..scheduler import desk_course_pages, desk_patients, services
+from ..scheduler import booking_errors
 from ..scheduler.course_views import does_not_fit_message
 from ..scheduler.forms import ANY, RescheduleForm, parse_start
 from .blueprint import RECEPTION, bp
@@ -162,7 +163,7 @@ def desk_course_book():
     except courses.CourseDoesNotFit as error:
         return _render_course_book(choice, caller_form=form, message=does_not_fit_message(error),
                                    error=error, status=error.status)
-    except (services.SlotNotBookable, services.InvalidDetails) as error:
+    except (booking_errors.SlotNotBookable, services.InvalidDetails) as error:
         fields = _caller_errors(form, error)
         other = [str(m) for name, m in fields.items() if name not in form._fields]
         message = getattr(error, "message", None) or " ".join(other) \
@@ -213,7 +214,7 @@ def desk_course_cancel(course_id):
                                         cancelled_by=form.cancelled_by.data, by_staff=True)
     except LookupError:
         abort(404)
-    except services.BookingError as error:  # NotActive: nothing left, or no longer active
+    except booking_errors.BookingError as error:  # NotActive: nothing left, or no longer active
         return _render_course(_course_or_404(course_id), message=error.message,
                               cancel_form=form, status=error.status)
     flash(_("The remaining sessions of course %(reference)s were cancelled; their times are "
@@ -259,7 +260,7 @@ def desk_course_move(course_id):
         return _render_move(_move_options_or_404(course_id, week), form,
                             message=does_not_fit_message(error),
                             alternatives=error.alternatives, status=error.status)
-    except services.BookingError as error:  # SlotNotBookable, NotActive: 422
+    except booking_errors.BookingError as error:  # SlotNotBookable, NotActive: 422
         return _render_move(_move_options_or_404(course_id, week), form, message=error.message,
                             status=error.status)
     rest = courses.remaining_sessions(moved)

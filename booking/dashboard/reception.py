@@ -1,9 +1,10 @@
 """Reception: the calendar (day and week), booking callers, appointments, patients.
 
 Views are thin: they parse the request, call one function of the desk's read models
-(booking/scheduler/desk_*.py: lookups, board, booking, patients, appointment page) or of
-booking/scheduler/services.py (changing), then render, flash or redirect. Every change goes
-through the same engine, lock and guard as online booking; staff cannot override a clash.
+(booking/scheduler/desk_*.py: lookups, board, booking, patients, appointment page) or of the
+booking services (services.py, appointment_changes.py, attendance.py: changing), then render,
+flash or redirect. Every change goes through the same engine, lock and guard as online booking;
+staff cannot override a clash.
 
 Receptionists never receive clinical content: the desk_*.py modules load intake rows with their
 status only, and the pages show that status in words. Names, phones and emails travel in POST
@@ -50,6 +51,7 @@ from ..scheduler import (
     desk_patients,
     services,
 )
+from ..scheduler import appointment_changes, attendance, booking_errors, booking_rules
 from ..scheduler.forms import ANY, monday_of, parse_start
 from ..timeutil import to_local
 from .blueprint import RECEPTION, bp
@@ -274,7 +276,7 @@ def _caller_errors(form, error):
 @staff_required(*RECEPTION)
 @private
 def calendar_day():
-    today = services.local_today()
+    today = booking_rules.local_today()
     day = _parse_day(request.args.get("day"), today)
     grid = day_grid.day_grid(day, request.args.get("by") or "practitioner",
                              page=_parse_page(request.args.get("page")))
@@ -291,7 +293,7 @@ def calendar_day():
 @private
 def calendar_print():
     """The day list to print, per practitioner: time, patient, phone, service, status."""
-    day = _parse_day(request.args.get("day"), services.local_today())
+    day = _parse_day(request.args.get("day"), booking_rules.local_today())
     practitioner = desk_lookups.active_practitioner(_parse_id(request.args.get("practitioner")))
     lists, people = day_grid.day_list(day, practitioner.id if practitioner else None,
                                       page=_parse_page(request.args.get("page")))
@@ -312,7 +314,7 @@ WEEK_PAGE_SIZE = 8
 @staff_required(*RECEPTION)
 @private
 def calendar_week():
-    today = services.local_today()
+    today = booking_rules.local_today()
     monday = monday_of(_parse_day(request.args.get("week"), today))
     practitioner = desk_lookups.active_practitioner(_parse_id(request.args.get("practitioner")))
     people = None
@@ -393,7 +395,7 @@ def book_caller():
     try:
         _check_caller(form, start, patient_id, _("Please pick a time."))
         if args["service_id"] is None:
-            raise services.SlotNotBookable(_("Please choose a service."))
+            raise booking_errors.SlotNotBookable(_("Please choose a service."))
         # A patient who already has an appointment that day: asked first, booked on "Book
         # anyway" (the form then carries confirm=same_day).
         if patient_id is not None and request.form.get("confirm") != "same_day":
@@ -407,14 +409,14 @@ def book_caller():
             service_id=args["service_id"], start=start, practitioner_id=args["practitioner_id"],
             patient_id=patient_id, patient=form.patient_details() if patient_id is None else None,
             consent=form.consent.data is True, language=form.language.data, actor=current_user)
-    except services.SlotTaken as error:
+    except booking_errors.SlotTaken as error:
         choice = desk_booking.booking_choice(**{**args, "day": to_local(start).date(),
                                         "patient_id": patient_id}, start=None)
         alternatives = desk_booking.days_of(choice.slots, choice.day, choice.day)
         form.start.data = ""
         return _render_book(choice, caller_form=form, message=error.message,
                             alternatives=alternatives, status=error.status)
-    except (services.SlotNotBookable, services.InvalidDetails) as error:
+    except (booking_errors.SlotNotBookable, services.InvalidDetails) as error:
         _caller_errors(form, error)
         choice = desk_booking.booking_choice(**{**args, "patient_id": patient_id}, start=start,
                                      keep_start=True)
@@ -472,10 +474,10 @@ def desk_set_status(appointment_id):
         return _render_appointment(_appointment_view_or_404(appointment_id), status=422,
                                    status_form_error=" ".join(map(str, form.status.errors)))
     try:
-        services.set_status(appointment_id, form.status.data)
+        attendance.set_status(appointment_id, form.status.data)
     except LookupError:
         abort(404)
-    except services.BookingError as error:
+    except booking_errors.BookingError as error:
         return _render_appointment(_appointment_view_or_404(appointment_id), status=error.status,
                                    status_form_error=error.message)
     flash(str(STATUS_DONE.get(form.status.data, _("Saved."))), "success")
@@ -491,11 +493,11 @@ def desk_cancel(appointment_id):
         return _render_appointment(_appointment_view_or_404(appointment_id), status=422,
                                    cancel_form=form)
     try:
-        services.cancel_by_staff(appointment_id, form.reason.data,
-                                 cancelled_by=form.cancelled_by.data)
+        appointment_changes.cancel_by_staff(appointment_id, form.reason.data,
+                                            cancelled_by=form.cancelled_by.data)
     except LookupError:
         abort(404)
-    except services.BookingError as error:
+    except booking_errors.BookingError as error:
         return _render_appointment(_appointment_view_or_404(appointment_id), status=error.status,
                                    message=error.message, cancel_form=form)
     flash(_("The appointment was cancelled; its time is free again."), "success")
@@ -537,12 +539,12 @@ def desk_reschedule(appointment_id):
     week = _parse_day(form.week.data, to_local(new_start).date() if new_start else None)
     try:
         if new_start is None:
-            raise services.SlotNotBookable(_("Please pick a new time."),
-                                           fields={"start": _("Please pick a new time.")})
+            raise booking_errors.SlotNotBookable(_("Please pick a new time."),
+                                                 fields={"start": _("Please pick a new time.")})
         moved = desk_booking.reschedule(appointment_id, new_start, practitioner_id=practitioner_id)
     except LookupError:
         abort(404)
-    except services.BookingError as error:  # SlotTaken 409; SlotNotBookable, NotActive 422
+    except booking_errors.BookingError as error:  # SlotTaken 409; SlotNotBookable, NotActive 422
         options = desk_booking.move_options(appointment_id, week=week,
                                             practitioner_id=practitioner_id)
         if options is None:

@@ -27,7 +27,7 @@ from ..auth.access import staff_required
 from ..courses import reporting
 from ..courses import session_records as records
 from ..form_rows import RowTables
-from ..scheduler.services import BookingError
+from ..scheduler.booking_errors import BookingError
 from .blueprint import CLINICAL, bp
 
 

@@ -28,6 +28,7 @@ from ..intake import services as intake
 from ..models import Appointment, AttentionItem, Course, Practitioner, Service
 from ..notifications.messages import queue_follow_ups
 from ..scheduler import services as booking
+from ..scheduler import appointment_changes, attendance, availability, booking_rules
 from ..waitlist import services as waitlist
 from . import clinical
 from .people import invent_people
@@ -242,10 +243,10 @@ class Story:
                 hour, intake, follow_up)
 
     def _free_slot(self, service, practitioner, day, hour, *, staff):
-        rules = booking.clinic_rules(for_staff=staff)
+        rules = booking_rules.clinic_rules(for_staff=staff)
         for attempt in range(5):
             wished = self.clinic_day(day + timedelta(days=attempt))
-            slots = booking.find_slots(service, wished, wished, practitioner, rules=rules)
+            slots = availability.find_slots(service, wished, wished, practitioner, rules=rules)
             later = [s for s in slots if self.local(s.start).hour >= hour]
             if later or slots:
                 return (later or slots)[0]
@@ -324,28 +325,28 @@ class Story:
 
     def set_status(self, appointment_id, status):
         with as_staff(self.staff["receptionist"]):
-            booking.set_status(appointment_id, status)
+            attendance.set_status(appointment_id, status)
 
     def desk_cancels(self, appointment_id):
         with as_staff(self.staff["receptionist"]):
-            booking.cancel_by_staff(appointment_id, self.rng.choice((
+            appointment_changes.cancel_by_staff(appointment_id, self.rng.choice((
                 "Called: unwell today", "Called: cannot get away from work",
                 "Called: no one to look after the children")), cancelled_by="patient")
 
     def patient_cancels(self, appointment_id):
-        booking.cancel_by_patient(appointment_id, self.rng.choice((
+        appointment_changes.cancel_by_patient(appointment_id, self.rng.choice((
             "", "Feeling better", "Found an earlier appointment elsewhere", "Travelling")))
 
     def patient_moves(self, appointment_id, person, follow_up):
         visit = db.session.get(Appointment, appointment_id)
         day = self.local(visit.starts_at).date()
-        slots = booking.find_slots(visit.service, day + timedelta(days=2),
-                                   day + timedelta(days=6), visit.practitioner)
+        slots = availability.find_slots(visit.service, day + timedelta(days=2),
+                                        day + timedelta(days=6), visit.practitioner)
         if not slots:
             self.plan_visit(appointment_id, visit.starts_at, visit.ends_at, "attend", person,
                             follow_up=follow_up)
             return
-        moved = booking.reschedule_by_patient(appointment_id, slots[0].start)
+        moved = appointment_changes.reschedule_by_patient(appointment_id, slots[0].start)
         self.plan_visit(appointment_id, moved.starts_at, moved.ends_at, "attend", person,
                         follow_up=follow_up)
 

@@ -27,7 +27,7 @@ from ..database import begin_write
 from ..extensions import db
 from ..models import DiaryEntry, DiaryLink, DiarySettings, OutboxMessage, Patient
 from ..notifications.messages import canonical_url, email_language, queue_plain, render_email
-from ..scheduler.services import hash_token
+from ..scheduler.manage_links import hash_token
 from ..timeutil import clinic_tz, utcnow
 from . import services
 

@@ -29,7 +29,7 @@ from ..intake import scoring
 from ..models import (Appointment, AppointmentStatus, DiaryEntry, DiaryLink, DiaryMedicine,
                       DiarySettings, Intake, OutboxMessage, Patient, Service)
 from ..rule_error import RuleError
-from ..scheduler.services import appointment_by_token, hash_token
+from ..scheduler.manage_links import appointment_by_token, hash_token
 from ..timeutil import clinic_tz, utcnow
 from . import figures
 

@@ -25,7 +25,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..clinic_hours import contact_promise
 from ..extensions import limiter
-from ..scheduler import services as booking
+from ..scheduler import manage_links
 from ..security import limit_blueprint
 from . import services as intake
 from .forms import SubmitForm, form_class, summary_of
@@ -80,7 +80,7 @@ def intake_state_of(appointment):
 # --- Helpers -------------------------------------------------------------------------------------
 
 def _appointment_or_404(token):
-    appointment = booking.appointment_by_token(token)
+    appointment = manage_links.appointment_by_token(token)
     if appointment is None:
         abort(404)
     return appointment

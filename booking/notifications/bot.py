@@ -27,7 +27,7 @@ from ..database import begin_write
 from ..diary import services as diary
 from ..extensions import db
 from ..models import Appointment, OutboxMessage, Patient
-from ..scheduler import services as booking
+from ..scheduler import appointment_changes, booking_errors
 from ..timeutil import utcnow
 from . import gateways, links, preferences, sender, short_messages
 
@@ -161,7 +161,7 @@ def _button(chat_id, data, outcome):
     if appointment.status != "booked":
         outcome.callback_text = _("This appointment is no longer booked.")
         return []
-    if not booking.manage_window_open(appointment) or (
+    if not appointment_changes.manage_window_open(appointment) or (
             action == "cancel" and appointment.course_id is not None):
         return [_reply(chat_id, _too_late_text() if appointment.course_id is None else _(
             "A session of a course is changed on its page: %(link)s",
@@ -200,10 +200,10 @@ def _cancel_confirmed(chat_id, data):
     if appointment is None or appointment.patient.telegram_chat_id != str(chat_id):
         return _("This button no longer works.")
     try:
-        booking.cancel_by_patient(appointment.id)
-    except booking.ManageWindowClosed:
+        appointment_changes.cancel_by_patient(appointment.id)
+    except booking_errors.ManageWindowClosed:
         return _too_late_text()
-    except booking.BookingError:
+    except booking_errors.BookingError:
         return _("This appointment is no longer booked.")
     return _("Your appointment is cancelled. A confirmation follows.")
 

@@ -21,7 +21,7 @@ from icalendar import Calendar, Event, vCalAddress, vText
 
 from ..localized import localized
 from ..models import AppointmentStatus
-from ..scheduler import services as booking
+from ..scheduler import manage_links
 from ..scheduler.contacts import international_phone
 from ..timeutil import clinic_tz, utcnow
 from .outbox import clean_header
@@ -138,7 +138,7 @@ def build_ics(appointments, method, *, language=None, now=None):
 def download_for_token(token):
     """("expio-<reference>.ics", text) for the private manage link's appointment, or every
     session of its course; None for an unknown token (the page answers 404)."""
-    appointment = booking.appointment_by_token(token)
+    appointment = manage_links.appointment_by_token(token)
     if appointment is None:
         return None
     if appointment.course is not None:

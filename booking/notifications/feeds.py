@@ -18,7 +18,8 @@ from .. import audit
 from ..database import begin_write
 from ..extensions import db
 from ..models import Appointment, AppointmentStatus, CalendarFeed, Course, Practitioner
-from ..scheduler.services import _new_token, hash_token, local_today
+from ..scheduler.booking_rules import local_today
+from ..scheduler.manage_links import hash_token, new_token
 from ..timeutil import clinic_tz, utcnow
 
 UID_DOMAIN = "expio-booking"
@@ -61,7 +62,7 @@ def rotate_feed(practitioner_id, *, actor=None, now=None):
         practitioner = db.session.get(Practitioner, practitioner_id)
         if practitioner is None:
             raise LookupError("practitioner")
-        token, token_hash = _new_token()
+        token, token_hash = new_token()
         feed = db.session.execute(
             select(CalendarFeed).where(CalendarFeed.practitioner_id == practitioner_id)
             .with_for_update()

@@ -3,7 +3,7 @@
 The confirmation's manage link exists only in the confirmation (the database keeps its hash),
 so a short message that helps with a link gets a link of its own (MessageLink, 128-bit token,
 stored hashed, expiring): "manage" opens the appointment's manage page like the confirmation's
-link (booking.scheduler.services.appointment_by_token knows both), "stop" opens the page that
+link (booking.scheduler.manage_links.appointment_by_token knows both), "stop" opens the page that
 stops messages on one channel.
 """
 import hashlib

@@ -32,7 +32,7 @@ from ..dashboard.blueprint import CLINICAL, RECEPTION
 from ..extensions import db, limiter
 from ..models import Patient
 from ..scheduler import course_views, views
-from ..scheduler import services as booking
+from ..scheduler import manage_links
 from ..scheduler.contacts import international_phone
 from ..scheduler.forms import CHANNEL_LABELS, ChannelForm
 from ..security import private_link_limit
@@ -103,7 +103,7 @@ def message_settings(patient, for_staff=False):
 
 
 def _appointment_or_404(token):
-    appointment = booking.appointment_by_token(token)
+    appointment = manage_links.appointment_by_token(token)
     if appointment is None:
         abort(404)
     return appointment

@@ -236,7 +236,7 @@ def queue_confirmation(appointment, token):
 def queue_moved(appointment):
     """The appointment has a new time: a notice with the updated .ics (same UID, SEQUENCE
     raised). A course session's move is a course change notice. Called by
-    scheduler.services._move (patient, desk, and course sessions)."""
+    scheduler.appointment_changes.move (patient, desk, and course sessions)."""
     if appointment.course_id is not None:
         return queue_course_change(appointment.course, "move_session", [appointment])
     return _queue_single(
@@ -248,7 +248,8 @@ def queue_moved(appointment):
 
 def queue_cancellation(appointment):
     """The appointment is cancelled: a notice with a METHOD:CANCEL .ics. Never repeats the
-    reason someone typed (it may say why, medically). Called by scheduler.services._cancel."""
+    reason someone typed (it may say why, medically). Called by
+    scheduler.appointment_changes._cancel."""
     if appointment.course_id is not None:
         return queue_course_change(appointment.course, "session_cancelled", [appointment])
     return _queue_single(

@@ -26,6 +26,7 @@ from ..notifications.messages import canonical_url
 from ..security import booking_limit, limit_blueprint
 from ..timeutil import clinic_tz
 from . import reference, services
+from . import availability, booking_errors, booking_rules
 from .contacts import InvalidDetails
 from .openapi import EARLIEST_DAY, LATEST_DAY, openapi_document
 
@@ -141,7 +142,7 @@ def in_request_language(view):
 def _answering_refusals(view, *args, **kwargs):
     try:
         return view(*args, **kwargs)
-    except services.BookingError as refused:  # SlotTaken, SlotNotBookable, too late ...
+    except booking_errors.BookingError as refused:  # SlotTaken, SlotNotBookable, too late ...
         raise ApiError(refused.status, refused.code, refused.message, refused.fields) from None
     except InvalidDetails as invalid:
         raise invalid_details(invalid) from None
@@ -203,7 +204,7 @@ def day_range():
     if (last_day - first_day).days + 1 > longest:
         raise bad_parameter(422, "to", _("The range may cover at most %(days)d days.",
                                          days=longest))
-    last_bookable = services.last_bookable_day()
+    last_bookable = booking_rules.last_bookable_day()
     if first_day > last_bookable:
         message = _("Online booking reaches up to %(date)s.", date=last_bookable.isoformat())
         raise ApiError(422, "beyond_horizon", message, {"from": message})
@@ -216,7 +217,7 @@ def service_or_404(service):
     return service
 
 
-def practitioner_or_404(service, practitioner_id, practitioners_for=services.practitioners_for):
+def practitioner_or_404(service, practitioner_id, practitioners_for=availability.practitioners_for):
     """None for no practitioner_id; else one of those offering the service, or 404."""
     if practitioner_id is None:
         return None

@@ -23,7 +23,7 @@ from ..courses import services as courses
 from ..extensions import limiter
 from ..models import AppointmentStatus
 from ..security import private_link_limit
-from . import services
+from . import appointment_changes, availability, manage_links
 from .api import (
     ApiError,
     bad_parameter,
@@ -47,7 +47,7 @@ def _managed_or_404():
     if not token:
         raise bad_parameter(400, TOKEN_HEADER, _(
             "Send the booking's private token (manage_token) in the X-Manage-Token header."))
-    appointment = services.appointment_by_token(token)
+    appointment = manage_links.appointment_by_token(token)
     if appointment is None:
         raise ApiError(404, "not_found", _("No booking has this token."))
     return appointment
@@ -69,8 +69,9 @@ def managed_json(appointment):
             "status": appointment.status, "service_id": appointment.service_id,
             "practitioner_id": appointment.practitioner_id,
             "start": iso(appointment.starts_at), "end": iso(appointment.ends_at),
-            "can_change": services.manage_window_open(appointment),
-            "change_until": iso(services.change_deadline(appointment)) if booked else None,
+            "can_change": appointment_changes.manage_window_open(appointment),
+            "change_until": iso(appointment_changes.change_deadline(appointment)) if booked
+            else None,
             "sessions": [],
         }
     sessions = sorted(course.appointments, key=lambda a: a.course_day)
@@ -81,7 +82,7 @@ def managed_json(appointment):
         "service_id": course.service_id, "practitioner_id": course.practitioner_id,
         "start": iso(min(a.starts_at for a in live)), "end": iso(max(a.ends_at for a in live)),
         "can_change": courses.open_for_changes(course),
-        "change_until": iso(services.change_deadline(rest[0])) if rest else None,
+        "change_until": iso(appointment_changes.change_deadline(rest[0])) if rest else None,
         "sessions": [_session_json(a) for a in sessions],
     }
 
@@ -101,9 +102,9 @@ def booking_slots():
     first_day, last_day = day_range()
     course = appointment.course
     if course is None:
-        if not services.manage_window_open(appointment):
+        if not appointment_changes.manage_window_open(appointment):
             return jsonify(slots_json([]))
-        found = [s for s in services.find_slots(
+        found = [s for s in availability.find_slots(
             appointment.service, first_day, last_day, appointment.practitioner,
             exclude_appointment_id=appointment.id) if s.start != appointment.starts_at]
         return jsonify(slots_json(found))
@@ -123,7 +124,7 @@ def cancel_booking():
         raise ApiError(422, "invalid", _("The request has errors."),
                        {"reason": _("Text, or leave it out.")})
     if appointment.course_id is None:
-        services.cancel_by_patient(appointment.id, reason)
+        appointment_changes.cancel_by_patient(appointment.id, reason)
     else:
         courses.cancel_rest(appointment.course_id, reason=reason, cancelled_by="patient")
     return private(managed_json(appointment))  # as it is now: the commit expired it
@@ -138,7 +139,7 @@ def reschedule_booking():
     if start is None:
         raise ApiError(422, "invalid", _("The request has errors."), {"start": start_message()})
     if appointment.course_id is None:
-        services.reschedule_by_patient(appointment.id, start)
+        appointment_changes.reschedule_by_patient(appointment.id, start)
     else:
         try:
             courses.move_rest(appointment.course_id, start)
@@ -171,13 +172,13 @@ def course_session_slots(day):
     session) can no longer be changed online."""
     _appointment, course, session = _course_session_or_404(day)
     first_day, last_day = day_range()
-    if not (courses.open_for_changes(course) and services.manage_window_open(session)):
+    if not (courses.open_for_changes(course) and appointment_changes.manage_window_open(session)):
         return jsonify(slots_json([]))
     first, last, _neighbours = _session_window(course, session)
     first, last = max(first, first_day), min(last, last_day)
     if first > last:
         return jsonify(slots_json([]))
-    return jsonify(slots_json([s for s in services.find_slots(
+    return jsonify(slots_json([s for s in availability.find_slots(
         course.service, first, last, course.practitioner, exclude_appointment_id=session.id)
         if s.start != session.starts_at]))
 
@@ -191,7 +192,7 @@ def reschedule_course_session(day):
     if start is None:
         raise ApiError(422, "invalid", _("The request has errors."), {"start": start_message()})
     if courses.open_for_changes(course) and session.is_active \
-            and not services.manage_window_open(session):
+            and not appointment_changes.manage_window_open(session):
         # Held (or begun) while the course goes on: the session page offers no move either.
         raise ApiError(422, "too_late", _(
             "This session has begun or taken place: it can no longer be moved online."))

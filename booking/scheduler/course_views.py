@@ -29,6 +29,7 @@ from ..security import booking_limit, private_link_limit
 from ..models import AppointmentStatus
 from ..timeutil import to_local
 from . import services
+from . import appointment_changes, availability, booking_errors, booking_rules
 from .forms import (
     CancelForm,
     DetailsForm,
@@ -144,7 +145,7 @@ def _course_service_or_404(service_id):
 @bp.route("/book/<int:service_id>/course")
 def course_starts(service_id):
     service = _course_service_or_404(service_id)
-    practitioners = services.practitioners_for(service)
+    practitioners = availability.practitioners_for(service)
     practitioner = parse_practitioner(request.args.get("practitioner"), practitioners)
     sessions = _parse_sessions(request.args.get("sessions"), service) \
         or _default_sessions(service)
@@ -258,7 +259,7 @@ def course_details(service_id):
         return page(422, " ".join(other) or None)
     except courses.CourseDoesNotFit as error:
         return page(error.status, does_not_fit_message(error), error)
-    except services.SlotNotBookable as error:
+    except booking_errors.SlotNotBookable as error:
         form.add_errors(error.fields or {"start": error.message})
         return page(error.status, error.message)
     except LookupError:
@@ -312,7 +313,7 @@ def render_course_manage(appointment, token, *, new=False, message=None, cancel_
     return render_template(
         "scheduler/course_manage.html", course=course, appointment=appointment, token=token,
         new=new, message=message, can_change=can_change, remaining=courses.remaining_sessions(
-            course), change_until=services.change_deadline(first) if first else None,
+            course), change_until=appointment_changes.change_deadline(first) if first else None,
         cutoff_hours=current_app.config["MANAGE_CUTOFF_HOURS"],
         cancel_form=cancel_form or CancelForm(formdata=None),
         manage_url=url_for("scheduler.manage", token=token, _external=True),
@@ -331,7 +332,7 @@ def course_cancel(token):
         return render_course_manage(appointment, token, cancel_form=form, status=422)
     try:
         courses.cancel_rest(course.id, reason=form.reason.data or "", cancelled_by="patient")
-    except services.BookingError as error:  # ManageWindowClosed, NotActive
+    except booking_errors.BookingError as error:  # ManageWindowClosed, NotActive
         return render_course_manage(appointment, token, message=error.message,
                                     status=error.status)
     except LookupError:
@@ -390,7 +391,7 @@ def course_move(token):
     except courses.CourseDoesNotFit as error:
         return _render_move(course, token, form, week, message=does_not_fit_message(error),
                             alternatives=error.alternatives, status=error.status)
-    except services.BookingError as error:  # SlotNotBookable, ManageWindowClosed, NotActive
+    except booking_errors.BookingError as error:  # SlotNotBookable, ManageWindowClosed, NotActive
         return _render_move(course, token, form, week, message=error.message,
                             status=error.status)
     except LookupError:
@@ -420,7 +421,7 @@ def _session_window(course, session):
     after = [to_local(a.starts_at).date() for a in others if a.course_day > session.course_day]
     previous_day = max(before) if before else None
     next_day = min(after) if after else None
-    first = services.local_today()
+    first = booking_rules.local_today()
     if previous_day is not None:
         first = max(first, previous_day + timedelta(days=1))
     if next_day is not None:
@@ -428,17 +429,17 @@ def _session_window(course, session):
     else:
         last = max(previous_day or first, to_local(session.starts_at).date()) \
             + timedelta(days=MOVE_SESSION_DAYS)
-    last = min(last, services.last_bookable_day())
+    last = min(last, booking_rules.last_bookable_day())
     return first, last, (previous_day, next_day)
 
 
 def _render_session(course, token, session, form, *, message=None, status=200):
-    can_change = _changes_open(course) and services.manage_window_open(session)
+    can_change = _changes_open(course) and appointment_changes.manage_window_open(session)
     first, last, (previous_day, next_day) = _session_window(course, session)
     days, has_slots = [], False
     if can_change and first <= last:
-        found = services.find_slots(course.service, first, last, course.practitioner,
-                                    exclude_appointment_id=session.id)
+        found = availability.find_slots(course.service, first, last, course.practitioner,
+                                        exclude_appointment_id=session.id)
         days = [d for d in _days(found, first, last, skip_start=session.starts_at) if d.slots]
         has_slots = bool(days)
     return render_template(
@@ -454,7 +455,7 @@ def course_move_session(token, day):
     course, _appointment = _course_or_404(token)
     session = _session_or_404(course, day)
     if request.method == "GET":
-        if not (_changes_open(course) and services.manage_window_open(session)):
+        if not (_changes_open(course) and appointment_changes.manage_window_open(session)):
             return redirect(url_for(".manage", token=token), 303)
         return _render_session(course, token, session, RescheduleForm(formdata=None))
 
@@ -463,14 +464,14 @@ def course_move_session(token, day):
         # The page offers no changes once the next session's cut-off has passed; neither does
         # a post sent from an old page.
         return _render_session(course, token, session, form, message=_too_late_message(),
-                               status=services.ManageWindowClosed.status)
+                               status=booking_errors.ManageWindowClosed.status)
     new_start = parse_start(form.start.data) if form.validate() else None
     if new_start is None:
         form.start.errors = [_("Please pick a new time.")]
         return _render_session(course, token, session, form, status=422)
     try:
         moved = courses.move_session(session.id, new_start)
-    except services.BookingError as error:  # SlotTaken 409, SlotNotBookable (order) 422, ...
+    except booking_errors.BookingError as error:  # SlotTaken 409, SlotNotBookable (order) 422, ...
         return _render_session(course, token, session, form, message=error.message,
                                status=error.status)
     except LookupError:

@@ -23,7 +23,7 @@ from ..extensions import db
 from ..intake.services import intake_status
 from ..models import Appointment, Resource, WorkingHours
 from ..timeutil import clinic_tz, to_local, utcnow
-from . import services
+from . import availability, booking_rules
 from .desk_board import (CALENDAR_ROW_MINUTES, _works, appointments_in, calendar_rows,
                          practitioner_page)
 from .desk_lookups import CANCELLED, Entry, with_desk_details
@@ -78,8 +78,8 @@ class DayGrid:
 
 def _opening_hours():
     config = current_app.config
-    return (services._parse_clock(config["CLINIC_OPENS"]),
-            services._parse_clock(config["CLINIC_CLOSES"]))
+    return (booking_rules.parse_clock(config["CLINIC_OPENS"]),
+            booking_rules.parse_clock(config["CLINIC_CLOSES"]))
 
 
 def _step(opens_at, instant, steps):
@@ -113,8 +113,8 @@ def day_grid(day, view="practitioner", *, page=1, now=None):
         people = practitioner_page(day, day, page, PAGE_SIZE)
         appointments = appointments_in(day, day, [p.id for p in people.practitioners])
     active = [a for a in appointments if a.status != CANCELLED]
-    range_start, range_end = services._day_bounds_utc(day, day)
-    closures = services.closures_between(range_start, range_end)
+    range_start, range_end = availability.day_bounds_utc(day, day)
+    closures = availability.closures_between(range_start, range_end)
     now_local = now.astimezone(tz)
     now_at = _step(opens_at, now_local, steps) if opens_at <= now_local < closes_at else None
     past = _span(opens_at, opens_at, min(max(now_local, opens_at), closes_at), steps)
@@ -144,7 +144,7 @@ def day_grid(day, view="practitioner", *, page=1, now=None):
 
 def _chair_appointments(day):
     """The day's appointments that take a chair or a room."""
-    range_start, range_end = services._day_bounds_utc(day, day)
+    range_start, range_end = availability.day_bounds_utc(day, day)
     return db.session.execute(with_desk_details(
         select(Appointment).where(Appointment.starts_at >= range_start,
                                   Appointment.starts_at < range_end,

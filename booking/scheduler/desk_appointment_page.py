@@ -11,10 +11,10 @@ from ..intake.services import intake_status
 from ..localized import localized
 from ..models import Appointment, AuditEvent, Practitioner
 from ..timeutil import utcnow
-from . import services
+from . import attendance, booking_errors
 from .desk_lookups import with_desk_details
 
-# Buttons shown for each status move, in this order (services.allowed_statuses decides which
+# Buttons shown for each status move, in this order (attendance.allowed_statuses decides which
 # are offered at the moment: what is allowed, and has had time to happen).
 MOVE_ORDER = ("arrived", "completed", "no_show", "booked")
 
@@ -95,16 +95,16 @@ def appointment_history(appointment_id):
 
 def allowed_moves(appointment, now=None):
     """The status moves to offer at `now`, in MOVE_ORDER."""
-    allowed = services.allowed_statuses(appointment, now)
+    allowed = attendance.allowed_statuses(appointment, now)
     return [status for status in MOVE_ORDER if status in allowed]
 
 
 def moves_not_yet(appointment, now=None):
     """Why each move that exists but waits for its time is not offered yet (messages)."""
-    refusals = (services.status_refusal(appointment, status, now) for status in MOVE_ORDER
-                if status in services.STATUS_MOVES.get(appointment.status, ()))
+    refusals = (attendance.status_refusal(appointment, status, now) for status in MOVE_ORDER
+                if status in attendance.STATUS_MOVES.get(appointment.status, ()))
     return [refused.message for refused in refusals
-            if isinstance(refused, services.StatusTooEarly)]
+            if isinstance(refused, booking_errors.StatusTooEarly)]
 
 
 def appointment_view(appointment_id, *, now=None):

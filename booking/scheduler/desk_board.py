@@ -13,7 +13,7 @@ from ..extensions import db
 from ..intake.services import intake_status
 from ..models import Appointment, Practitioner, WorkingHours
 from ..timeutil import clinic_tz, to_local, utcnow
-from . import services
+from . import availability, booking_rules
 from .desk_lookups import CANCELLED, Entry, active_practitioners, with_desk_details
 
 # The calendar's rows: half an hour each, from opening to closing time.
@@ -73,8 +73,8 @@ class Board:
 
 def calendar_rows():
     config = current_app.config
-    opens = services._parse_clock(config["CLINIC_OPENS"])
-    closes = services._parse_clock(config["CLINIC_CLOSES"])
+    opens = booking_rules.parse_clock(config["CLINIC_OPENS"])
+    closes = booking_rules.parse_clock(config["CLINIC_CLOSES"])
     rows = []
     minutes = opens.hour * 60 + opens.minute
     end = closes.hour * 60 + closes.minute
@@ -91,7 +91,7 @@ def _instant(day, clock):
 def appointments_in(first_day, last_day, practitioner_ids=None):
     """Every appointment starting in the local days shown (appointments never cross midnight),
     for some practitioners or all: a range scan on one of the two starts_at indexes."""
-    range_start, range_end = services._day_bounds_utc(first_day, last_day)
+    range_start, range_end = availability.day_bounds_utc(first_day, last_day)
     query = select(Appointment).where(Appointment.starts_at >= range_start,
                                       Appointment.starts_at < range_end)
     if practitioner_ids is not None:
@@ -127,8 +127,8 @@ def _board(first_day, last_day, practitioners, *, by_practitioner, now=None, age
     hours = {pid: [] for pid in practitioner_ids}
     for row in hours_rows:
         hours[row.practitioner_id].append(row)
-    range_start, range_end = services._day_bounds_utc(first_day, last_day)
-    closures = services.closures_between(range_start, range_end)
+    range_start, range_end = availability.day_bounds_utc(first_day, last_day)
+    closures = availability.closures_between(range_start, range_end)
 
     active = [a for a in appointments if a.status != CANCELLED]
     cancelled = [Entry(a, intake_status(a)) for a in appointments if a.status == CANCELLED
@@ -240,7 +240,7 @@ def practitioner_page(first_day, last_day, page=1, size=12):
     """Everyone an "everyone" page of the days shows, `size` at a time: the active
     practitioners and anyone no longer active with appointments in those days, by name. The
     pages of a clinic with hundreds of practitioners stay as quick as a small clinic's."""
-    range_start, range_end = services._day_bounds_utc(first_day, last_day)
+    range_start, range_end = availability.day_bounds_utc(first_day, last_day)
     with_appointments = select(Appointment.practitioner_id).where(
         Appointment.starts_at >= range_start, Appointment.starts_at < range_end)
     shown = db.session.execute(

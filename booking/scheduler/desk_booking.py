@@ -13,7 +13,7 @@ from ..courses import services as courses
 from ..extensions import db
 from ..models import Appointment, AppointmentStatus, Patient, Practitioner, Service
 from ..timeutil import to_local
-from . import services
+from . import appointment_changes, availability, booking_errors, booking_rules
 from .desk_lookups import (CANCELLED, active_practitioner, active_practitioners, get_patient,
                            staff_services, with_desk_details)
 
@@ -31,7 +31,7 @@ def same_day_appointments(patient_id, start, service):
     """The patient's other live appointments on the local day of `start`, each saying whether
     it overlaps the new visit: what the desk asks about before booking."""
     day = to_local(start).date()
-    range_start, range_end = services._day_bounds_utc(day, day)
+    range_start, range_end = availability.day_bounds_utc(day, day)
     end = start + timedelta(minutes=service.duration_minutes)
     rows = db.session.execute(with_desk_details(
         select(Appointment).where(Appointment.patient_id == patient_id,
@@ -47,10 +47,10 @@ def same_day_appointments(patient_id, start, service):
 def free_times(service, first_day, last_day=None, practitioner=None, *, exclude=None, now=None):
     """Free slots with the desk's rules (no minimum notice, the longer staff horizon); `exclude`
     is an appointment being moved: its own time counts as free, but is not offered."""
-    found = services.find_slots(
+    found = availability.find_slots(
         service, first_day, last_day or first_day, practitioner, now=now,
         exclude_appointment_id=exclude.id if exclude else None,
-        rules=services.clinic_rules(for_staff=True))
+        rules=booking_rules.clinic_rules(for_staff=True))
     if exclude is not None:
         found = [s for s in found if not (s.start == exclude.starts_at
                                           and s.practitioner_id == exclude.practitioner_id)]
@@ -58,7 +58,7 @@ def free_times(service, first_day, last_day=None, practitioner=None, *, exclude=
 
 
 def practitioners_offering(service):
-    return services.practitioners_for(service)
+    return availability.practitioners_for(service)
 
 
 @dataclass
@@ -118,7 +118,7 @@ def booking_choice(*, service_id=None, practitioner_id=None, day=None, start=Non
         practitioner = None
     if start is not None and day is not None and to_local(start).date() != day:
         start = None  # another day was chosen since
-    day = day or (to_local(start).date() if start else services.local_today(now))
+    day = day or (to_local(start).date() if start else booking_rules.local_today(now))
     found = free_times(service, day, day, practitioner, now=now) if service else []
     slots = [slot for day_slots in days_of(found, day, day) for slot in day_slots.slots]
     chosen = start if start is not None and any(s.start == start for s in slots) else None
@@ -155,7 +155,7 @@ def move_options(appointment_id, *, week=None, practitioner_id=None, now=None):
         practitioners = [appointment.practitioner, *practitioners]
     practitioner = next((p for p in practitioners if p.id == practitioner_id),
                         appointment.practitioner)
-    today = services.local_today(now)
+    today = booking_rules.local_today(now)
     if week is None:
         week = max(to_local(appointment.starts_at).date(), today)
     monday = week - timedelta(days=week.weekday())
@@ -173,9 +173,9 @@ def reschedule(appointment_id, new_start, *, practitioner_id=None, now=None):
     if appointment is None:
         raise LookupError("appointment")
     if appointment.course_id is None:
-        return services.reschedule_by_staff(appointment_id, new_start,
-                                            practitioner_id=practitioner_id, now=now)
+        return appointment_changes.reschedule_by_staff(appointment_id, new_start,
+                                                       practitioner_id=practitioner_id, now=now)
     if practitioner_id not in (None, appointment.practitioner_id):
         message = _("A course keeps one practitioner; move the whole course instead.")
-        raise services.SlotNotBookable(message, fields={"start": message})
+        raise booking_errors.SlotNotBookable(message, fields={"start": message})
     return courses.move_session(appointment_id, new_start, by_staff=True, now=now)

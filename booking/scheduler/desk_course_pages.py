@@ -26,7 +26,7 @@ from ..models import (
     Service,
 )
 from ..timeutil import to_local
-from . import services
+from . import availability, booking_rules
 from .desk_lookups import CANCELLED, get_patient
 
 
@@ -86,7 +86,7 @@ class CourseWeek:
 def _course_week(asked, options_of, *, now=None):
     """The week holding `asked` (clamped to this week .. the staff horizon), its starts from
     `options_of(first, last)` grouped by local day."""
-    today = services.local_today(now)
+    today = booking_rules.local_today(now)
     horizon = today + timedelta(days=current_app.config["STAFF_BOOKING_HORIZON_DAYS"])
     this_monday = today - timedelta(days=today.weekday())
     last_monday = horizon - timedelta(days=horizon.weekday())
@@ -134,7 +134,7 @@ def course_booking_choice(service_id, *, sessions=None, week=None, practitioner_
     counts = list(courses.session_counts(service))
     if sessions not in counts:
         sessions = courses.default_sessions(service)
-    practitioners = services.practitioners_for(service)
+    practitioners = availability.practitioners_for(service)
     practitioner = next((p for p in practitioners if p.id == practitioner_id), None)
 
     def starts_between(first_day, last_day):

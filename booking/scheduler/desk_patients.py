@@ -12,7 +12,7 @@ from ..extensions import db
 from ..intake.services import intake_status
 from ..models import Appointment, AppointmentStatus, Patient
 from ..timeutil import to_local, utcnow
-from . import services
+from . import appointment_changes
 from .contacts import normalise_phone
 from .desk_lookups import CANCELLED, Entry, get_patient, with_desk_details
 
@@ -91,7 +91,7 @@ def is_late_cancellation(appointment):
     (online that cannot happen, so these are the calls reception took after the cut-off)."""
     return (appointment.status == CANCELLED and appointment.cancelled_by == "patient"
             and appointment.cancelled_at is not None
-            and appointment.cancelled_at > services.change_deadline(appointment))
+            and appointment.cancelled_at > appointment_changes.change_deadline(appointment))
 
 
 def patient_overview(patient_id, *, now=None):

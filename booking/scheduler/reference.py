@@ -16,7 +16,7 @@ frozen rows, and loaded again only when they change:
 A change made outside the ORM (SQL typed into psql) is not seen until the next ORM change or
 a restart: change reference data through the app.
 
-The slots themselves are computed as services.find_slots computes them (same engine, rules,
+The slots themselves are computed as availability.find_slots computes them (same engine, rules,
 closures expansion and range-bounded read of the appointments), only without the ORM; the
 booking service keeps its own fresh reads under its lock, so a booking never relies on this
 cache. tests/api/test_reference_cache.py compares both answers.
@@ -44,7 +44,7 @@ from ..models import (
 )
 from ..timeutil import clinic_tz, utcnow
 from . import recurrence
-from . import services
+from . import availability, booking_rules
 from . import slots as engine
 
 VERSION_KEY = "REFERENCE_VERSION"
@@ -82,7 +82,7 @@ class PractitionerRow:
     title: str
     title_uk: str
     active: bool
-    working_periods: tuple  # engine.WorkingPeriod, as services._calendars builds them
+    working_periods: tuple  # engine.WorkingPeriod, as availability._calendars builds them
 
 
 @dataclass(frozen=True)
@@ -109,12 +109,12 @@ class Reference:
         return [s for s in self.services if s.active and s.online_bookable]
 
     def bookable_service(self, service_id):
-        """As services.get_bookable_service: a single-appointment service bookable online."""
+        """As availability.get_bookable_service: a single-appointment service bookable online."""
         return next((s for s in self.bookable() if s.id == service_id and not s.is_course),
                     None)
 
     def practitioners_for(self, service):
-        """As services.practitioners_for: the active practitioners offering it, by id."""
+        """As availability.practitioners_for: the active practitioners offering it, by id."""
         found = (self.practitioners[pid] for pid in self.offered_by.get(service.id, ()))
         return [p for p in found if p.active]
 
@@ -126,7 +126,7 @@ VERSION_QUERY = select(ClinicSetting.value).where(ClinicSetting.key == VERSION_K
 
 
 def _busy_query(owner, until):
-    """services._add_busy_intervals' read, with its values as parameters; and, in the same
+    """availability.add_busy_intervals' read, with its values as parameters; and, in the same
     statement (so from the same snapshot), the version row (its owner is NULL)."""
     busy = (select(owner, Appointment.starts_at, until, null())
             .where(owner.in_(bindparam("owners", expanding=True)),
@@ -149,11 +149,11 @@ class Stale(Exception):
 
 def _add_busy(busy, query, range_start, range_end):
     """busy[owner] += the intervals the live appointments in the range hold (as
-    services._add_busy_intervals; on the session's connection, without the ORM). Returns the
+    availability.add_busy_intervals; on the session's connection, without the ORM). Returns the
     version token read in the same statement."""
     rows = db.session.connection().execute(query, {
         "owners": list(busy), "range_start": range_start, "range_end": range_end,
-        "earliest_start": range_start - services.LONGEST_APPOINTMENT_SPAN})
+        "earliest_start": range_start - availability.LONGEST_APPOINTMENT_SPAN})
     version = None
     for owner_id, starts_at, until, value in rows:
         if owner_id is None:
@@ -247,7 +247,7 @@ def bump_on_change(session, flush_context, instances):
 
 def _closure_intervals(reference, range_start, range_end):
     """(practitioner_id or None, Interval) of every closure occurrence overlapping the range,
-    chosen and expanded as services.closures_between does."""
+    chosen and expanded as availability.closures_between does."""
     tz = clinic_tz()
     first_local_day = range_start.astimezone(tz).date()
     found = []
@@ -279,7 +279,7 @@ def slots_answer(reference, service, first_day, last_day, practitioner, render, 
 
 
 def find_slots(reference, service, first_day, last_day, practitioner=None, *, now=None):
-    """services.find_slots with the online rules, for a ServiceRow (and a PractitionerRow, or
+    """availability.find_slots with the online rules, for a ServiceRow (and a PractitionerRow, or
     every practitioner offering it): the same slots, with one query (the appointments of the
     practitioners, and the version of the reference data: Stale when it is not `reference`'s)
     and a second when the service needs a resource, instead of six.
@@ -296,11 +296,12 @@ def find_slots(reference, service, first_day, last_day, practitioner=None, *, no
 def _find(reference, service, first_day, last_day, practitioner, now):
     """(slots, the memo's entry [computed at, slots then, rendered] or None)."""
     now = now or utcnow()
-    tz, rules, timing = clinic_tz(), services.clinic_rules(), services.service_timing(service)
+    tz = clinic_tz()
+    rules, timing = booking_rules.clinic_rules(), booking_rules.service_timing(service)
     practitioners = [practitioner] if practitioner else reference.practitioners_for(service)
     if not practitioners:
         return [], None
-    range_start, range_end = services._day_bounds_utc(first_day, last_day)
+    range_start, range_end = availability.day_bounds_utc(first_day, last_day)
     busy = {p.id: [] for p in practitioners}
     if _add_busy(busy, PRACTITIONERS_BUSY, range_start, range_end) != reference.version:
         raise Stale()

@@ -1,8 +1,8 @@
 """What an appointment's status may become, and from when (design.md, "Records follow time").
 
 PURE: stdlib only. `now` and the arrival window are parameters, so tests need no clock tricks.
-booking/scheduler/services.py enforces these rules whatever a client sends, and the desk pages
-offer exactly the moves they allow (services.allowed_statuses is the one source for both).
+booking/scheduler/attendance.py enforces these rules whatever a client sends, and the desk pages
+offer exactly the moves they allow (attendance.allowed_statuses is the one source for both).
 
 - booked -> arrived -> completed, or booked -> no-show.
 - "arrived" from the arrival window before the start on; "no_show" and "completed" from the

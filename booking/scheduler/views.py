@@ -31,6 +31,7 @@ from ..security import booking_limit
 from ..templating import chosen_theme
 from ..timeutil import to_local
 from . import reference, services
+from . import appointment_changes, availability, booking_errors, booking_rules, manage_links
 from .forms import (
     ANY,
     CancelForm,
@@ -99,8 +100,8 @@ class Day:
 
 def _week(value):
     """The week asked for in `?week=`, clamped between this week and the booking horizon."""
-    today = services.local_today()
-    last_bookable = services.last_bookable_day()
+    today = booking_rules.local_today()
+    last_bookable = booking_rules.last_bookable_day()
     monday = parse_week(value, today, last_bookable)
     following = monday + timedelta(days=7)
     return Week(
@@ -115,7 +116,7 @@ def _days(slots, first, last, *, skip_start=None):
     """Slots grouped by their local day, one entry per start (several practitioners free at the
     same time make one choice). Open days from today on are listed even when empty, so the
     page can say "no free times" for them; closed days appear only if they hold slots."""
-    today = services.local_today()
+    today = booking_rules.local_today()
     open_weekdays = current_app.config["CLINIC_OPEN_WEEKDAYS"]
     by_day = {}
     seen = set()
@@ -182,7 +183,8 @@ def _chosen_practitioner_or_404(service, value):
         abort(404)
     if chosen is None:
         return None
-    practitioner = next((p for p in services.practitioners_for(service) if p.id == chosen), None)
+    practitioner = next((p for p in availability.practitioners_for(service) if p.id == chosen),
+                        None)
     if practitioner is None:
         abort(404)
     return practitioner
@@ -194,7 +196,7 @@ def _chosen_practitioner_or_404(service, value):
 def index():
     """The services, each with its earliest free time (a course: its earliest start), one tap
     from its details form."""
-    offered = services.bookable_services()
+    offered = availability.bookable_services()
     for _attempt in range(3):  # the reference data changed while we read: read it again
         try:
             earliest = _earliest_times(offered, reference.current())
@@ -227,7 +229,7 @@ def _earliest_times(offered, known):
                     ".course_details", service_id=row.id, start=found.start.isoformat(),
                     sessions=sessions, practitioner=ANY))
         else:
-            found = services.earliest(lambda first, last, row=row: reference.find_slots(
+            found = availability.earliest(lambda first, last, row=row: reference.find_slots(
                 known, row, first, last))
             if found:
                 earliest[row.id] = (found.start, url_for(
@@ -291,7 +293,7 @@ def _times_page(known, checked, service_id):
     if session.get("_flashes"):  # a message for this person: not a page to remember
         return page()
     key = (request.full_path, str(get_locale()), chosen_theme(), known.version,
-           services.local_today(), week.first,
+           booking_rules.local_today(), week.first,
            tuple((slot.start, slot.practitioner_id) for slot in found))
     remembered = current_app.extensions.setdefault(TIMES_PAGES, OrderedDict())
     body = remembered.get(key)
@@ -309,10 +311,10 @@ def _times_page(known, checked, service_id):
 def _alternatives(service, start, practitioner):
     """Fresh free times after a clash: that day's, else the rest of that week's."""
     day = to_local(start).date()
-    found = services.find_slots(service, day, day, practitioner)
+    found = availability.find_slots(service, day, day, practitioner)
     last = monday_of(day) + timedelta(days=6)
     if not found and day < last:
-        found = services.find_slots(service, day, last, practitioner)
+        found = availability.find_slots(service, day, last, practitioner)
         return _days(found, day, last)
     return _days(found, day, day)
 
@@ -320,7 +322,7 @@ def _alternatives(service, start, practitioner):
 @bp.route("/book/<int:service_id>/details", methods=["GET", "POST"])
 @limiter.limit(booking_limit, methods=["POST"])
 def details(service_id):
-    service = services.get_bookable_service(service_id)
+    service = availability.get_bookable_service(service_id)
     if service is None:
         abort(404)
     practitioner = _chosen_practitioner_or_404(service, request.args.get("practitioner"))
@@ -356,9 +358,9 @@ def details(service_id):
         # refused now, before anyone types their details.
         try:
             services.check_free(service, start, practitioner)
-        except services.SlotTaken as error:
+        except booking_errors.SlotTaken as error:
             return page(error.status, error.message, _alternatives(service, start, practitioner))
-        except services.SlotNotBookable as error:
+        except booking_errors.SlotNotBookable as error:
             return page(error.status, error.message, refused=True)
         return page()
     if not form.validate():
@@ -375,9 +377,9 @@ def details(service_id):
     except services.InvalidDetails as error:
         form.add_errors(error.fields)
         return page(422)
-    except services.SlotTaken as error:
+    except booking_errors.SlotTaken as error:
         return page(error.status, error.message, _alternatives(service, start, practitioner))
-    except services.SlotNotBookable as error:
+    except booking_errors.SlotNotBookable as error:
         form.add_errors(error.fields or {"start": error.message})
         return page(error.status, error.message)
     except LookupError:
@@ -388,20 +390,20 @@ def details(service_id):
 # --- Step 4: the private manage page (also the confirmation). -------------------------------------
 
 def _appointment_or_404(token):
-    appointment = services.appointment_by_token(token)
+    appointment = manage_links.appointment_by_token(token)
     if appointment is None:
         abort(404)
     return appointment
 
 
 def _render_manage(appointment, token, *, new=False, message=None, cancel_form=None, status=200):
-    can_change = services.manage_window_open(appointment)
+    can_change = appointment_changes.manage_window_open(appointment)
     cutoff_hours = current_app.config["MANAGE_CUTOFF_HOURS"]
     service = appointment.service
     return render_template(
         "scheduler/manage.html", appointment=appointment, token=token, new=new,
         message=message, can_change=can_change, cutoff_hours=cutoff_hours,
-        change_until=services.change_deadline(appointment),
+        change_until=appointment_changes.change_deadline(appointment),
         cancel_form=cancel_form or CancelForm(formdata=None),
         manage_url=url_for("scheduler.manage", token=token, _external=True),
         book_again_url=(url_for("scheduler.slots", service_id=service.id)
@@ -418,8 +420,8 @@ def cancel(token):
     if not form.validate():
         return _render_manage(appointment, token, cancel_form=form, status=422)
     try:
-        services.cancel_by_patient(appointment.id, form.reason.data or "")
-    except services.BookingError as error:  # ManageWindowClosed, NotActive
+        appointment_changes.cancel_by_patient(appointment.id, form.reason.data or "")
+    except booking_errors.BookingError as error:  # ManageWindowClosed, NotActive
         return _render_manage(appointment, token, message=error.message, status=error.status)
     flash(_("Your appointment has been cancelled."), "success")
     return redirect(url_for(".manage", token=token), 303)
@@ -430,7 +432,7 @@ def cancel(token):
 def reschedule(token):
     appointment = _appointment_or_404(token)
     if request.method == "GET":
-        if not services.manage_window_open(appointment):
+        if not appointment_changes.manage_window_open(appointment):
             return redirect(url_for(".manage", token=token), 303)
         form = RescheduleForm(formdata=None)
         return _render_reschedule(appointment, token, form, _week(request.args.get("week")))
@@ -442,8 +444,8 @@ def reschedule(token):
         form.start.errors = [_("Please pick a new time.")]
         return _render_reschedule(appointment, token, form, week, status=422)
     try:
-        moved = services.reschedule_by_patient(appointment.id, new_start)
-    except services.BookingError as error:  # SlotTaken, SlotNotBookable, ManageWindowClosed...
+        moved = appointment_changes.reschedule_by_patient(appointment.id, new_start)
+    except booking_errors.BookingError as error:  # SlotTaken, SlotNotBookable, too late...
         return _render_reschedule(appointment, token, form, week, message=error.message,
                                   status=error.status)
     flash(_("Your appointment was moved to %(when)s.",
@@ -452,12 +454,12 @@ def reschedule(token):
 
 
 def _render_reschedule(appointment, token, form, week, *, message=None, status=200):
-    can_change = services.manage_window_open(appointment)
+    can_change = appointment_changes.manage_window_open(appointment)
     days, has_slots = [], False
     if can_change:
-        found = services.find_slots(appointment.service, week.first, week.last,
-                                    appointment.practitioner,
-                                    exclude_appointment_id=appointment.id)
+        found = availability.find_slots(appointment.service, week.first, week.last,
+                                        appointment.practitioner,
+                                        exclude_appointment_id=appointment.id)
         days = _days(found, week.first, week.last, skip_start=appointment.starts_at)
         has_slots = any(day.slots for day in days)
     form.week.data = week.first.isoformat()

@@ -1,8 +1,8 @@
 """The waitlist: patients waiting for a time that suits, offered freed times by email.
 
 The two hooks below answer the events `time_freed` and `closure_removed` (subscribers.py), which
-the code that frees time publishes (booking.scheduler.services `_cancel` and `_move`, the course
-services, booking.clinic_admin `delete_closure`) inside its own transaction. They import the
+the code that frees time publishes (booking.scheduler.appointment_changes `_cancel` and `move`,
+the course services, booking.clinic_admin `delete_closure`) inside its own transaction. They import the
 services lazily (the services are built on the booking services), and they never break the
 caller: a failure is rolled back to a savepoint and logged with ids only.
 """

@@ -37,6 +37,7 @@ from ..models import (
 from ..notifications import messages, outbox
 from ..scheduler import recurrence
 from ..scheduler import services as booking
+from ..scheduler import availability, booking_errors, booking_rules, manage_links
 from ..scheduler.contacts import InvalidDetails, clean_patient_details
 from ..timeutil import clinic_tz, utcnow
 
@@ -139,7 +140,7 @@ def weekday_names(weekdays):
 
 
 def _opening_hours():
-    rules = booking.clinic_rules()
+    rules = booking_rules.clinic_rules()
     return sorted(rules.open_weekdays), rules.opens, rules.closes
 
 
@@ -147,7 +148,7 @@ def _opening_hours():
 
 def joinable_service(service_id):
     """A service one can wait for (bookable online as a single appointment), or None."""
-    return booking.get_bookable_service(service_id)
+    return availability.get_bookable_service(service_id)
 
 
 @dataclass
@@ -167,8 +168,8 @@ def join_context(service_id, *, now=None):
     if service is None:
         return None
     open_weekdays, opens, closes = _opening_hours()
-    return JoinContext(service, booking.practitioners_for(service), open_weekdays, opens, closes,
-                       booking.local_today(now), booking.last_bookable_day(now))
+    return JoinContext(service, availability.practitioners_for(service), open_weekdays, opens,
+                       closes, booking_rules.local_today(now), booking_rules.last_bookable_day(now))
 
 
 def _clean_wishes(fields, context):
@@ -261,7 +262,7 @@ def join_waitlist(service_id, fields, *, language="en", now=None):
     if errors:
         raise WaitlistError(CHECK_FIELDS, errors)
     practitioner_id, first_day, last_day, weekdays, earliest, latest = wishes
-    token, token_hash = booking._new_token()
+    token, token_hash = manage_links.new_token()
     begin_write()
     try:
         entry = WaitlistEntry(
@@ -293,7 +294,7 @@ def entry_by_token(token):
     return db.session.execute(
         select(WaitlistEntry).options(selectinload(WaitlistEntry.service),
                                       selectinload(WaitlistEntry.practitioner))
-        .where(WaitlistEntry.token_hash == booking.hash_token(token))
+        .where(WaitlistEntry.token_hash == manage_links.hash_token(token))
     ).scalar_one_or_none()
 
 
@@ -389,7 +390,7 @@ def offer_freed_time(service_id, practitioner_id, start, end, *, now=None):
     tz = clinic_tz()
     first_day = start.astimezone(tz).date()
     last_day = min((end - timedelta(microseconds=1)).astimezone(tz).date(),
-                   booking.last_bookable_day(now))
+                   booking_rules.last_bookable_day(now))
     if last_day < first_day:
         return []
     entries = db.session.execute(
@@ -416,8 +417,8 @@ def offer_freed_time(service_id, practitioner_id, start, end, *, now=None):
     def slots_of(sid):
         if sid not in free:
             free[sid] = [
-                slot for slot in booking.find_slots(services[sid], first_day, last_day,
-                                                    practitioner, now=now)
+                slot for slot in availability.find_slots(services[sid], first_day, last_day,
+                                                         practitioner, now=now)
                 if slot.practitioner_id == practitioner_id
                 and slot.start >= start and slot.end <= end
             ]
@@ -430,7 +431,7 @@ def offer_freed_time(service_id, practitioner_id, start, end, *, now=None):
         slot = next((s for s in slots_of(entry.service_id) if _fits(entry, s, tz)), None)
         if slot is None or (entry.id, slot.start) in already:
             continue
-        token, token_hash = booking._new_token()
+        token, token_hash = manage_links.new_token()
         offer = WaitlistOffer(
             entry=entry, starts_at=slot.start, practitioner_id=practitioner_id,
             token_hash=token_hash, status=OFFERED, created_at=now,
@@ -448,7 +449,7 @@ def offer_after_closure(practitioner_id, starts_at, ends_at, rrule, repeat_until
     Inside the caller's transaction, like offer_freed_time."""
     now = now or utcnow()
     tz = clinic_tz()
-    window_end = datetime.combine(booking.last_bookable_day(now) + timedelta(days=1), time(0),
+    window_end = datetime.combine(booking_rules.last_bookable_day(now) + timedelta(days=1), time(0),
                                   tzinfo=tz)
     if rrule:
         periods = recurrence.occurrences(starts_at, ends_at, rrule, until=repeat_until,
@@ -478,7 +479,7 @@ def offer_by_token(token):
         return None
     return db.session.execute(
         select(WaitlistOffer).options(selectinload(WaitlistOffer.entry))
-        .where(WaitlistOffer.token_hash == booking.hash_token(token))
+        .where(WaitlistOffer.token_hash == manage_links.hash_token(token))
     ).scalar_one_or_none()
 
 
@@ -626,7 +627,7 @@ def _offers_no_longer_free(offer, now):
         sid = other.entry.service_id
         if sid not in free:
             service = db.session.get(Service, sid)
-            free[sid] = {slot.start for slot in booking.find_slots(
+            free[sid] = {slot.start for slot in availability.find_slots(
                 service, day, day, practitioner, now=now)
                 if slot.practitioner_id == practitioner.id}
         if other.starts_at not in free[sid] and _mark_gone(other, now, notify=True):
@@ -658,7 +659,7 @@ def confirm_offer(token, *, now=None):
             patient={"full_name": entry.full_name, "email": entry.email, "phone": entry.phone,
                      "date_of_birth": entry.date_of_birth.isoformat()},
             consent=True, source="online", language=entry.language or "en", now=now)
-    except (booking.BookingError, InvalidDetails, LookupError):
+    except (booking_errors.BookingError, InvalidDetails, LookupError):
         offer, reason = _lost(offer_id, now)
         raise OfferGone(offer, reason) from None
     try:
@@ -690,7 +691,7 @@ def staff_waitlist(service_id=None, *, now=None):
     """Entries of a service whose wished days are not over (today or later), in join order,
     with the offers made to them; and every service with its count of waiting entries.
     Raises LookupError for an unknown service id."""
-    today = booking.local_today(now)
+    today = booking_rules.local_today(now)
     counts = dict(db.session.execute(
         select(WaitlistEntry.service_id, func.count())
         .where(WaitlistEntry.status == WAITING, WaitlistEntry.last_day >= today)

@@ -12,6 +12,7 @@ from sqlalchemy import event
 from booking.extensions import db
 from booking.models import Closure, Resource, WorkingHours
 from booking.scheduler import reference, services
+from booking.scheduler import availability
 
 KYIV = ZoneInfo("Europe/Kyiv")
 MONDAY, FRIDAY = date(2026, 12, 14), date(2026, 12, 18)
@@ -63,7 +64,7 @@ def service_slots(service, practitioner=None):
     service = db.session.get(type(service), service.id)
     practitioner = db.session.get(type(practitioner), practitioner.id) if practitioner else None
     return [(s.start.isoformat(), s.end.isoformat(), s.practitioner_id)
-            for s in services.find_slots(service, MONDAY, FRIDAY, practitioner)]
+            for s in availability.find_slots(service, MONDAY, FRIDAY, practitioner)]
 
 
 @pytest.mark.parametrize("service, practitioner", [

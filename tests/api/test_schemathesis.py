@@ -26,7 +26,7 @@ from booking.models import Appointment, Course, WaitlistEntry
 from booking.scheduler.openapi import (EXAMPLE_COURSE_SESSION_DAY, EXAMPLE_COURSE_TOKEN,
                                        EXAMPLE_DAY, EXAMPLE_START, EXAMPLE_TOKEN,
                                        EXAMPLE_WAITLIST_TOKEN, openapi_document)
-from booking.scheduler.services import hash_token
+from booking.scheduler.manage_links import hash_token
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_headers_conformance, response_schema_conformance]

@@ -10,6 +10,7 @@ from booking.extensions import db
 from booking.intake import services as intake
 from booking.models import AttentionItem, AuditEvent, OutboxMessage, StaffUser
 from booking.scheduler import services as booking
+from booking.scheduler import appointment_changes
 from tests.conftest import NOW, PATIENT
 from tests.intake.test_services import ANSWERS
 
@@ -63,7 +64,7 @@ def test_an_urgent_intake_five_weeks_ahead_stays_in_the_queue_after_cancelling_u
     create_staff("second@example.com", roles=["clinician"])
     appointment = book(clinic, FIVE_WEEKS_AHEAD)
     save_urgent_questionnaire(appointment)  # not submitted: raised during the intake
-    booking.cancel_by_patient(appointment.id, "")
+    appointment_changes.cancel_by_patient(appointment.id, "")
 
     listed = clinician.get("/staff/attention.json").get_json()
     assert [(row["appointment_reference"], row["patient_id"], row["reasons"])
@@ -132,7 +133,7 @@ def test_a_clean_intake_raises_nothing(clinic, clinician):
 def test_the_queue_stays_when_the_appointment_is_moved(clinic, clinician):
     appointment = book(clinic)
     save_urgent_questionnaire(appointment)
-    booking.reschedule_by_staff(appointment.id, TUESDAY_10 + timedelta(days=1))
+    appointment_changes.reschedule_by_staff(appointment.id, TUESDAY_10 + timedelta(days=1))
     assert len(clinician.get("/staff/attention.json").get_json()["open"]) == 1
 
 

@@ -12,6 +12,7 @@ from booking.extensions import db
 from booking.intake import services as intake
 from booking.models import Appointment, Closure, Course, Resource
 from booking.scheduler import services as booking
+from booking.scheduler import booking_errors, manage_links
 from tests.intake.test_services import ANSWERS
 
 KYIV = ZoneInfo("Europe/Kyiv")
@@ -57,7 +58,7 @@ def test_a_five_day_course_from_wednesday_skips_the_weekend(course_service):
     assert {a.starts_at.astimezone(KYIV).hour for a in course.appointments} == {10}
     assert all(a.resource_id is not None for a in course.appointments)
     assert course.status == "awaiting_review"
-    assert booking.appointment_by_token(token).course_day == 1
+    assert manage_links.appointment_by_token(token).course_day == 1
 
 
 def test_a_clinic_holiday_is_skipped(course_service):
@@ -93,7 +94,7 @@ def test_a_blocked_day_is_named_nothing_is_booked_and_nearest_starts_are_offered
 
 def test_a_course_that_never_fits_is_422(course_service):
     service, _ = course_service
-    with pytest.raises(booking.SlotNotBookable):  # Saturday
+    with pytest.raises(booking_errors.SlotNotBookable):  # Saturday
         courses.book_course(service_id=service.id, start=at(date(2026, 12, 12)), sessions=3,
                             patient=person(), consent=True)
 
@@ -151,7 +152,7 @@ def test_moving_one_session_keeps_the_order(course_service):
     day2 = course.appointments[1]
     moved = courses.move_session(day2.id, at(date(2026, 12, 10), 14))
     assert moved.starts_at == at(date(2026, 12, 10), 14)
-    with pytest.raises(booking.SlotNotBookable):  # day 2 may not move past day 3 (Fri)
+    with pytest.raises(booking_errors.SlotNotBookable):  # day 2 may not move past day 3 (Fri)
         courses.move_session(day2.id, at(date(2026, 12, 14), 10))
 
 
@@ -161,7 +162,7 @@ def test_a_session_already_held_stays_where_it_was_for_the_patient_and_the_desk(
     day1 = course.appointments[0]
     wednesday_afternoon = at(date(2026, 12, 9), 15)  # day 1 (10:00) is over, day 2 tomorrow
     for by_staff in (False, True):
-        with pytest.raises(booking.SlotNotBookable, match="already started"):
+        with pytest.raises(booking_errors.SlotNotBookable, match="already started"):
             courses.move_session(day1.id, at(date(2026, 12, 9), 18), by_staff=by_staff,
                                  now=wednesday_afternoon)
     db.session.expire_all()
@@ -230,6 +231,6 @@ def test_a_course_books_its_chairs_and_a_single_infusion_cannot_take_the_last_on
     book_five(service)  # chair 1 each day 10:00-12:00
     booking.book(service_id=single.id, start=at(date(2026, 12, 9)), patient=person(7),
                  consent=True, practitioner_id=first.id)  # chair 2
-    with pytest.raises(booking.SlotTaken):
+    with pytest.raises(booking_errors.SlotTaken):
         booking.book(service_id=single.id, start=at(date(2026, 12, 9), 11), patient=person(8),
                      consent=True, practitioner_id=second.id)

@@ -11,7 +11,7 @@ from booking.courses import follow_ups
 from booking.courses import services as courses
 from booking.extensions import db
 from booking.models import AuditEvent, Course, FollowUpRequest, InfusionSession
-from booking.scheduler.services import hash_token
+from booking.scheduler.manage_links import hash_token
 
 KYIV = ZoneInfo("Europe/Kyiv")
 # Courses booked in these tests start on Wednesday 9 December 2026, three sessions: Wed 9,

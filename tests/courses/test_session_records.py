@@ -418,10 +418,10 @@ def test_a_session_not_started_yet_offers_no_form_and_refuses_a_forged_post(
 
 
 def test_a_no_show_session_cannot_be_recorded(clinician, course_world):
-    from booking.scheduler import services as booking
+    from booking.scheduler import attendance
 
     second = course_world["sessions"][1]  # started at 10:00; now is 10:30
-    booking.set_status(second, "no_show")
+    attendance.set_status(second, "no_show")
     page = text_of(clinician.get(f"/staff/sessions/{second}"))
     assert "The patient did not come (no-show): there is no session to record." in page
     response = clinician.post(f"/staff/sessions/{second}", data=full_record())

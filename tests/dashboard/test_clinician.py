@@ -11,6 +11,7 @@ from booking.extensions import db
 from booking.intake import services as intake
 from booking.models import AuditEvent, Intake, IntakeFlag, QuestionnaireResponse
 from booking.scheduler import services as booking
+from booking.scheduler import appointment_changes
 from tests.conftest import NOW, PATIENT
 from tests.intake.test_services import ANSWERS
 
@@ -129,7 +130,7 @@ def test_an_urgent_intake_in_progress_is_marked_with_its_reason(clinic, clinicia
 
 def test_cancelled_appointments_and_days_outside_the_range_are_not_listed(clinic, clinician):
     cancelled = book(clinic, name="Cancelled Person", email="c@example.com")
-    booking.cancel_by_staff(cancelled.id)
+    appointment_changes.cancel_by_staff(cancelled.id)
     book(clinic, TUESDAY_10 + timedelta(days=7), name="Next Week", email="n@example.com")
     book(clinic, TUESDAY_10 + timedelta(days=2), name="Thursday Person", email="t@example.com")
 

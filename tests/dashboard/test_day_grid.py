@@ -16,6 +16,7 @@ from booking.extensions import db
 from booking.intake import services as intake
 from booking.models import Resource
 from booking.scheduler import services as booking
+from booking.scheduler import appointment_changes
 from tests.conftest import PATIENT
 from tests.dashboard.helpers import at, links, text
 from tests.intake.test_services import ANSWERS
@@ -158,7 +159,7 @@ def test_the_day_list_prints_time_patient_phone_service_and_status_and_nothing_c
     intake.save_step(first.id, "pain", ANSWERS["pain"], language="en")
     gone = book(clinic.follow_up, at(TUESDAY, "12:00"), clinic.olena, full_name="Vira Skasovana",
                 email="vira@example.com")
-    booking.cancel_by_staff(gone.id)
+    appointment_changes.cancel_by_staff(gone.id)
     book(clinic.infusion, at(TUESDAY, "11:00"), clinic.andrii, full_name="Ivan Inshyi",
          email="ivan@example.com")
 

@@ -23,6 +23,7 @@ from booking.models import (
     QuestionnaireResponse,
 )
 from booking.scheduler import services as booking
+from booking.scheduler import appointment_changes, attendance, manage_links
 from tests.conftest import NOW, PATIENT
 from tests.dashboard.helpers import at, count, links, new_patient, text
 from tests.intake.test_services import ANSWERS
@@ -283,7 +284,7 @@ def test_booking_a_new_patient_shows_the_reference_and_the_manage_link_once(clin
 
     link = re.search(r'value="(http://localhost/manage/[^"]+)"', page).group(1)
     token = link.rsplit("/", 1)[1]
-    assert booking.hash_token(token) == appointment.manage_token_hash
+    assert manage_links.hash_token(token) == appointment.manage_token_hash
     assert token not in text(desk.get(f"/staff/appointments/{appointment.id}"))
     assert not any(token in str(e.details) for e in db.session.execute(
         select(AuditEvent)).scalars())
@@ -428,7 +429,7 @@ def test_status_buttons_are_offered_only_once_the_status_can_be_true(
         clinic, book, desk_at, clock, status, buttons):
     appointment = book()
     if status == "arrived":
-        booking.set_status(appointment.id, "arrived", now=at(TUESDAY, "09:30"))
+        attendance.set_status(appointment.id, "arrived", now=at(TUESDAY, "09:30"))
     desk = desk_at(at(TUESDAY, clock))
     page = text(desk.get(f"/staff/appointments/{appointment.id}"))
     assert re.findall(r'name="status" value="([a-z_]+)"', page) == buttons
@@ -493,7 +494,7 @@ def test_cancelling_needs_a_reason_and_who_asked(clinic, book, desk, data, messa
 
 def test_a_cancelled_appointment_cannot_be_cancelled_again(clinic, book, desk):
     appointment = book()
-    booking.cancel_by_staff(appointment.id, "x", cancelled_by="clinic")
+    appointment_changes.cancel_by_staff(appointment.id, "x", cancelled_by="clinic")
     response = desk.post(f"/staff/appointments/{appointment.id}/cancel",
                          data={"cancelled_by": "clinic", "reason": "again"})
     assert response.status_code == 422
@@ -651,22 +652,22 @@ def test_search_results_stop_at_fifty(clinic, desk):
 def test_the_patient_page_counts_no_shows_and_late_cancellations(clinic, book, desk):
     month_ago = NOW - timedelta(days=30)
     missed = book(start=at(date(2026, 11, 10), "10:00"), now=month_ago)
-    booking.set_status(missed.id, "no_show")
+    attendance.set_status(missed.id, "no_show")
     # The patient called 10 hours before: a late cancellation (the cut-off is 12 hours).
     late = book(start=at(date(2026, 11, 11), "10:00"), now=month_ago)
-    booking.cancel_by_staff(late.id, "called late", cancelled_by="patient",
-                            now=at(date(2026, 11, 11), "00:00"))
+    appointment_changes.cancel_by_staff(late.id, "called late", cancelled_by="patient",
+                                        now=at(date(2026, 11, 11), "00:00"))
     # Cancelled by the patient two days ahead: not late.
     early = book(start=at(date(2026, 11, 12), "10:00"), now=month_ago)
-    booking.cancel_by_staff(early.id, "called early", cancelled_by="patient",
-                            now=at(date(2026, 11, 10), "10:00"))
+    appointment_changes.cancel_by_staff(early.id, "called early", cancelled_by="patient",
+                                        now=at(date(2026, 11, 10), "10:00"))
     # Cancelled late by the clinic: not the patient's late cancellation.
     by_clinic = book(start=at(date(2026, 11, 13), "10:00"), now=month_ago)
-    booking.cancel_by_staff(by_clinic.id, "doctor ill", cancelled_by="clinic",
-                            now=at(date(2026, 11, 13), "08:00"))
+    appointment_changes.cancel_by_staff(by_clinic.id, "doctor ill", cancelled_by="clinic",
+                                        now=at(date(2026, 11, 13), "08:00"))
     # More than 12 months ago: neither shown nor counted.
     old = book(start=at(date(2025, 11, 3), "10:00"), now=NOW - timedelta(days=400))
-    booking.set_status(old.id, "no_show")
+    attendance.set_status(old.id, "no_show")
     coming = book(start=at(TUESDAY, "10:00"))
     # Marked a no-show ahead of time before that was refused (old data): not counted.
     marked_early = book(start=at(WEDNESDAY, "10:00"))

@@ -13,6 +13,7 @@ from booking.diary import services
 from booking.extensions import db
 from booking.models import DiaryEntry, DiaryLink, DiarySettings
 from booking.scheduler import services as booking
+from booking.scheduler import manage_links
 from tests.conftest import NOW
 
 from .conftest import TUESDAY_10
@@ -192,7 +193,7 @@ def test_a_reminders_link_opens_the_diary_alone_until_it_expires(app, client, bo
     appointment, _token = booked
     token = secrets.token_urlsafe(32)
     db.session.add(DiaryLink(patient_id=appointment.patient_id,
-                             token_hash=booking.hash_token(token),
+                             token_hash=manage_links.hash_token(token),
                              expires_at=NOW + timedelta(days=1)))
     db.session.commit()
     page = client.get(f"/manage/{token}/diary").get_data(as_text=True)

@@ -36,6 +36,7 @@ def book_patient(live_server):
     from booking.extensions import db
     from booking.models import Intake, Service
     from booking.scheduler import services as booking
+    from booking.scheduler import availability
 
     number = next(_numbers)
     with live_server.app.app_context():
@@ -43,7 +44,7 @@ def book_patient(live_server):
             "First consultation with a neurologist"])
         service.offers_diary = True
         db.session.commit()
-        slots = booking.find_slots(service, FIRST_DAY, FIRST_DAY + timedelta(days=21))
+        slots = availability.find_slots(service, FIRST_DAY, FIRST_DAY + timedelta(days=21))
         appointment, token = booking.book(
             service_id=service.id, start=slots[0].start, consent=True,
             source="staff", patient={"full_name": f"Diary Person {number}",

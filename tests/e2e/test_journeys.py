@@ -101,6 +101,7 @@ def booked_with_intake(live_server, combo, role):
     from booking.intake import services as intake
     from booking.models import Service
     from booking.scheduler import services as booking
+    from booking.scheduler import availability
     from booking.timeutil import to_local
     from tests.intake.test_services import ANSWERS
 
@@ -115,7 +116,7 @@ def booked_with_intake(live_server, combo, role):
     with live_server.app.app_context():
         service = db.session.get(Service, live_server.services[
             "First consultation with a neurologist"])
-        slot = booking.find_slots(service, TODAY, TODAY + timedelta(days=14))[0]
+        slot = availability.find_slots(service, TODAY, TODAY + timedelta(days=14))[0]
         appointment, _token = booking.book(
             service_id=service.id, start=slot.start, practitioner_id=slot.practitioner_id,
             consent=True, language=lang, patient={

@@ -33,11 +33,12 @@ def book_for(live_server, name):
     from booking.extensions import db
     from booking.models import Service
     from booking.scheduler import services as booking
+    from booking.scheduler import availability
 
     with live_server.app.app_context():
         service = db.session.get(Service, live_server.services[
             "First consultation with a neurologist"])
-        slot = booking.find_slots(service, NEXT_TUESDAY, NEXT_TUESDAY)[0]
+        slot = availability.find_slots(service, NEXT_TUESDAY, NEXT_TUESDAY)[0]
         appointment, _token = booking.book(
             service_id=service.id, start=slot.start, practitioner_id=slot.practitioner_id,
             consent=True, source="staff", patient={

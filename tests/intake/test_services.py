@@ -10,6 +10,7 @@ from booking.intake import scoring
 from booking.intake import services as intake
 from booking.models import Intake, IntakeFlag, PainRating, QuestionnaireResponse
 from booking.scheduler import services as booking
+from booking.scheduler import appointment_changes
 
 TEN_AM_TUESDAY = datetime(2026, 12, 8, 8, 0, tzinfo=timezone.utc)
 
@@ -334,7 +335,7 @@ def test_the_intake_is_read_only_once_the_appointment_starts(app, make_booking, 
 
 def test_a_cancelled_booking_has_a_read_only_intake(make_booking, answers):
     appointment = make_booking()
-    booking.cancel_by_patient(appointment.id)
+    appointment_changes.cancel_by_patient(appointment.id)
     with pytest.raises(intake.IntakeLocked):
         intake.save_step(appointment.id, "pain", answers["pain"], language="en")
 

@@ -9,6 +9,7 @@ from icalendar import Calendar
 from booking.courses import services as courses
 from booking.notifications import calendar
 from booking.scheduler import services as booking
+from booking.scheduler import appointment_changes
 
 KYIV = ZoneInfo("Europe/Kyiv")
 TUESDAY_10 = datetime(2026, 12, 8, 10, 0, tzinfo=KYIV)
@@ -41,7 +42,7 @@ def test_a_patient_downloads_their_appointment_as_an_ics_file(
 def test_a_cancelled_appointment_downloads_as_cancelled(client, consultation, patient_details):
     appointment, token = booking.book(service_id=consultation.id, start=TUESDAY_10,
                                       patient=patient_details, consent=True)
-    booking.cancel_by_patient(appointment.id)
+    appointment_changes.cancel_by_patient(appointment.id)
     _response, ics = download(client, token)
     [event] = ics.walk("VEVENT")
     assert str(event["STATUS"]) == "CANCELLED" and int(event["SEQUENCE"]) == 1

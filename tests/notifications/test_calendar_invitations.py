@@ -10,6 +10,7 @@ from icalendar import Calendar
 from booking.courses import services as courses
 from booking.notifications import calendar
 from booking.scheduler import services as booking
+from booking.scheduler import appointment_changes
 
 from .conftest import outbox_rows
 
@@ -38,8 +39,8 @@ def test_a_confirmation_move_and_cancellation_carry_the_clinic_as_organizer(
         consultation, patient_details):
     appointment, _token = booking.book(service_id=consultation.id, start=TUESDAY_10,
                                        patient=patient_details, consent=True)
-    booking.reschedule_by_patient(appointment.id, TUESDAY_10.replace(hour=12))
-    booking.cancel_by_patient(appointment.id)
+    appointment_changes.reschedule_by_patient(appointment.id, TUESDAY_10.replace(hour=12))
+    appointment_changes.cancel_by_patient(appointment.id)
     rows = [row for row in outbox_rows() if row.ics]
     assert [(row.kind, row.ics_method) for row in rows] == [
         ("confirmation", "REQUEST"), ("reschedule", "REQUEST"), ("cancellation", "CANCEL")]

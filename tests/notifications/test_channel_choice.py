@@ -12,6 +12,7 @@ from booking.extensions import db
 from booking.models import AuditEvent, Consent, MessageLink, Patient, TelegramLink
 from booking.notifications import messages, sender
 from booking.scheduler import services as booking
+from booking.scheduler import appointment_changes
 from booking.security import redact_tokens
 from tests.conftest import NOW
 
@@ -168,7 +169,7 @@ def sms_reminder(app, booked):
     db.session.commit()
     app.config.update(FROZEN_NOW=THURSDAY_10 - timedelta(hours=23), INTAKE_NUDGE_HOURS=0)
     messages.queue_due_reminders()
-    booking.cancel_by_patient(appointment.id)
+    appointment_changes.cancel_by_patient(appointment.id)
     [cancellation] = [row for row in outbox_rows("cancellation") if row.channel == "sms"]
     return re.search(r"(/stop/[\w-]+)", cancellation.text_body)[1]
 

@@ -11,6 +11,7 @@ from booking.extensions import db
 from booking.models import Patient
 from booking.notifications import messages
 from booking.scheduler import services as booking
+from booking.scheduler import appointment_changes
 
 from .conftest import outbox_rows
 
@@ -101,7 +102,7 @@ def test_the_confirmation_carries_an_ics_at_the_right_instant_in_kyiv(
 def test_a_reschedule_keeps_the_uid_raises_the_sequence_and_has_no_manage_link(
         mail_app, smtp_server, runner, consultation, patient_details):
     appointment, token = book(consultation, patient_details)
-    booking.reschedule_by_patient(appointment.id, WEDNESDAY_12)
+    appointment_changes.reschedule_by_patient(appointment.id, WEDNESDAY_12)
     deliver(runner)
     confirmation, notice = smtp_server.received
     assert notice.email["Subject"] == \
@@ -120,8 +121,8 @@ def test_a_reschedule_keeps_the_uid_raises_the_sequence_and_has_no_manage_link(
 def test_a_cancellation_sends_method_cancel_with_the_same_uid(
         mail_app, smtp_server, runner, consultation, patient_details):
     appointment, _token = book(consultation, patient_details)
-    booking.reschedule_by_patient(appointment.id, WEDNESDAY_12)
-    booking.cancel_by_patient(appointment.id, "Marker-Reason-321")
+    appointment_changes.reschedule_by_patient(appointment.id, WEDNESDAY_12)
+    appointment_changes.cancel_by_patient(appointment.id, "Marker-Reason-321")
     deliver(runner)
     notice = smtp_server.received[-1]
     assert notice.email["Subject"] == \
@@ -141,8 +142,8 @@ def test_changes_made_by_reception_notify_the_patient_too(
     appointment, token = booking.book_by_staff(
         service_id=consultation.id, start=TUESDAY_10, actor=None, patient=patient_details,
         consent=True)
-    booking.reschedule_by_staff(appointment.id, WEDNESDAY_12)
-    booking.cancel_by_staff(appointment.id, "Doctor ill", cancelled_by="clinic")
+    appointment_changes.reschedule_by_staff(appointment.id, WEDNESDAY_12)
+    appointment_changes.cancel_by_staff(appointment.id, "Doctor ill", cancelled_by="clinic")
     deliver(runner)
     kinds = [row.kind for row in outbox_rows()]
     assert kinds == ["confirmation", "reschedule", "cancellation"]
@@ -161,7 +162,7 @@ def test_a_patient_without_an_email_address_gets_nothing(
     db.session.commit()
     appointment, _token = booking.book_by_staff(service_id=consultation.id, start=TUESDAY_10,
                                                 actor=None, patient_id=patient.id)
-    booking.cancel_by_staff(appointment.id)
+    appointment_changes.cancel_by_staff(appointment.id)
     deliver(runner)
     assert outbox_rows() == [] and smtp_server.received == []
 
@@ -340,7 +341,7 @@ def test_a_name_with_a_line_break_never_makes_a_header(
     # Even a name stored with its line break (typed in elsewhere) stays out of the headers.
     appointment.patient.full_name = "Eve\r\nBcc: x@evil.example\r\nX-Injected: yes"
     db.session.commit()
-    booking.cancel_by_patient(appointment.id)
+    appointment_changes.cancel_by_patient(appointment.id)
     deliver(runner)
     assert len(smtp_server.received) == 2
     for received in smtp_server.received:
@@ -404,7 +405,7 @@ def test_reception_cancelling_one_session_of_a_course_sends_a_course_notice(
         mail_app, smtp_server, runner, course_service):
     course, _token = book_course(course_service, sessions=3)
     second = course.appointments[1]
-    booking.cancel_by_staff(second.id, "Chair broken", cancelled_by="clinic")
+    appointment_changes.cancel_by_staff(second.id, "Chair broken", cancelled_by="clinic")
     deliver(runner)
     assert [row.kind for row in outbox_rows()] == ["course_confirmation", "course_change"]
     notice = smtp_server.received[-1]

@@ -11,6 +11,7 @@ from booking.extensions import db
 from booking.models import Appointment, AuditEvent, CalendarFeed
 from booking.notifications import feeds
 from booking.scheduler import services as booking
+from booking.scheduler import appointment_changes, manage_links
 from tests.conftest import NOW
 
 FEED_URL = re.compile(r'value="https?://[^"/]+(/feeds/[A-Za-z0-9_-]+\.ics)"')
@@ -38,7 +39,7 @@ def clinic(create_service, create_practitioner):
                  tuesday_10 + timedelta(days=1, hours=2), doctor_a)
     cancelled = book(person("Taras Shevchenko", "taras@example.com", "1970-03-09"),
                      tuesday_10 + timedelta(days=2), doctor_a)
-    booking.cancel_by_staff(cancelled.id)
+    appointment_changes.cancel_by_staff(cancelled.id)
     other_doctor = book(person("Lesya Ukrainka", "lesya@example.com", "1980-02-25"),
                         tuesday_10, doctor_b)
     past = book(person("Past Patient", "past@example.com", "1975-07-07"),
@@ -82,7 +83,8 @@ def test_the_feed_holds_only_that_practitioners_upcoming_active_appointments(
 
 
 def test_events_use_kyiv_time_with_a_vtimezone_and_the_sequence(client, admin, clinic):
-    booking.reschedule_by_staff(clinic.later.id, datetime(2026, 12, 10, 12, tzinfo=timezone.utc))
+    appointment_changes.reschedule_by_staff(clinic.later.id,
+                                            datetime(2026, 12, 10, 12, tzinfo=timezone.utc))
     path = create_feed(admin, clinic.doctor_a)
     calendar = Calendar.from_ical(client.get(path).data)
     assert [str(tz["TZID"]) for tz in calendar.walk("VTIMEZONE")] == ["Europe/Kyiv"]
@@ -142,7 +144,7 @@ def test_only_the_token_hash_is_stored(admin, clinic):
     path = create_feed(admin, clinic.doctor_a)
     token = path.removeprefix("/feeds/").removesuffix(".ics")
     feed = db.session.execute(select(CalendarFeed)).scalar_one()
-    assert feed.token_hash == booking.hash_token(token)
+    assert feed.token_hash == manage_links.hash_token(token)
     assert token not in feed.token_hash
 
 

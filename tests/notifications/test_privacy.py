@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from booking.intake import services as intake
 from booking.scheduler import services as booking
+from booking.scheduler import appointment_changes
 from tests.intake.test_services import ANSWERS
 
 from .conftest import outbox_rows
@@ -45,11 +46,12 @@ def test_no_message_of_a_whole_journey_carries_health_data(
     for step in ("pain", "questionnaires", "ketamine"):
         intake.save_step(appointment.id, step, answers[step], language="en")
     intake.submit(appointment.id, language="en")
-    booking.reschedule_by_patient(appointment.id, FRIDAY_10 + timedelta(hours=2))
+    appointment_changes.reschedule_by_patient(appointment.id, FRIDAY_10 + timedelta(hours=2))
 
     mail_app.config["FROZEN_NOW"] = FRIDAY_10 + timedelta(hours=2) - timedelta(hours=23)
     assert "1 reminder(s)" in runner.invoke(args=["send-reminders"]).output
-    booking.cancel_by_patient(appointment.id, "Marker-Reason-321: the migraine is better")
+    appointment_changes.cancel_by_patient(appointment.id,
+                                          "Marker-Reason-321: the migraine is better")
     assert "5 sent" in runner.invoke(args=["send-mail"]).output
 
     assert [row.kind for row in outbox_rows()] == [

@@ -13,6 +13,7 @@ from booking.intake import services as intake
 from booking.models import FollowUpRequest
 from booking.notifications import messages
 from booking.scheduler import services as booking
+from booking.scheduler import appointment_changes
 from tests.conftest import run_at_once
 from tests.intake.test_services import ANSWERS
 
@@ -107,8 +108,8 @@ def test_a_moved_appointment_gets_a_new_reminder_and_a_cancelled_one_none(
     app.config["FROZEN_NOW"] = WEDNESDAY_10 - timedelta(hours=23, minutes=30)
     messages.queue_due_reminders()  # the first one's reminder
     # Then the patient moves it an hour later, and the other one is cancelled.
-    booking.reschedule_by_patient(appointment.id, WEDNESDAY_10 + timedelta(hours=1))
-    booking.cancel_by_patient(other.id)
+    appointment_changes.reschedule_by_patient(appointment.id, WEDNESDAY_10 + timedelta(hours=1))
+    appointment_changes.cancel_by_patient(other.id)
     app.config["FROZEN_NOW"] = WEDNESDAY_10 - timedelta(hours=22, minutes=30)
     messages.queue_due_reminders()
     assert [row.dedupe_key for row in reminders()] == [

@@ -13,6 +13,7 @@ from booking.extensions import db
 from booking.models import Patient
 from booking.notifications import messages, sender
 from booking.scheduler import services as booking
+from booking.scheduler import appointment_changes
 
 from .conftest import outbox_rows
 
@@ -79,8 +80,8 @@ def appointment_kinds(app, consultation, language, channel):
     messages.queue_due_reminders()
     app.config["FROZEN_NOW"] = THURSDAY_10 - timedelta(hours=23)
     messages.queue_due_reminders()
-    booking.reschedule_by_patient(second.id, FRIDAY_12 + timedelta(hours=2))
-    booking.cancel_by_patient(second.id)
+    appointment_changes.reschedule_by_patient(second.id, FRIDAY_12 + timedelta(hours=2))
+    appointment_changes.cancel_by_patient(second.id)
     return first
 
 
@@ -150,7 +151,7 @@ def test_a_viber_message_carries_the_sms_turbosms_sends_when_viber_cannot(
     [body] = turbosms.requests
     assert body["viber"]["text"] == body["sms"]["text"]
     app.config["TURBOSMS_VIBER_SMS_FALLBACK"] = False
-    booking.reschedule_by_patient(appointment.id, FRIDAY_12)
+    appointment_changes.reschedule_by_patient(appointment.id, FRIDAY_12)
     deliver(app, times=1)
     assert "sms" not in turbosms.requests[-1] and "viber" in turbosms.requests[-1]
 

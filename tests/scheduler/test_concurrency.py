@@ -88,7 +88,7 @@ def test_threads_racing_for_overlapping_slots_of_different_lengths_give_one_book
 
 def _book_in_process(database_uri, service_id, number, start_event, results):
     app = make_app(database_uri, FROZEN_NOW=NOW)
-    from booking.scheduler import services
+    from booking.scheduler import booking_errors, services
 
     with app.app_context():
         start_event.wait()
@@ -96,7 +96,7 @@ def _book_in_process(database_uri, service_id, number, start_event, results):
             services.book(service_id=service_id, start=datetime(2026, 12, 8, 8, tzinfo=timezone.utc),
                           patient=patient(number), consent=True)
             results.put("booked")
-        except services.SlotTaken:
+        except booking_errors.SlotTaken:
             results.put("taken")
         except Exception as error:  # reported, so the test shows what went wrong
             results.put(f"error: {error!r}")
@@ -153,12 +153,12 @@ def test_the_database_itself_refuses_an_overlap_that_skips_the_service(app, two_
 
 def test_a_cancelled_appointment_does_not_block_the_database_guard(app, two_services):
     short, _ = two_services
-    from booking.scheduler import services
+    from booking.scheduler import appointment_changes, services
 
     first, _ = services.book(service_id=short.id,
                              start=datetime(2026, 12, 8, 8, tzinfo=timezone.utc),
                              patient=patient(1), consent=True)
-    services.cancel_by_patient(first.id)
+    appointment_changes.cancel_by_patient(first.id)
     again, _ = services.book(service_id=short.id,
                              start=datetime(2026, 12, 8, 8, tzinfo=timezone.utc),
                              patient=patient(2), consent=True)

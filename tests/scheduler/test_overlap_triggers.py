@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from booking.extensions import db
 from booking.models import Appointment, Patient, Resource
-from booking.scheduler.services import LONGEST_APPOINTMENT_SPAN
+from booking.scheduler.availability import LONGEST_APPOINTMENT_SPAN
 from tests.conftest import make_app, sqlite_only
 
 pytestmark = sqlite_only

@@ -16,6 +16,7 @@ import pytest
 from booking.extensions import db
 from booking.models import Closure, Resource
 from booking.scheduler import services as booking
+from booking.scheduler import booking_errors
 
 KYIV = ZoneInfo("Europe/Kyiv")
 MONDAY, TUESDAY, WEDNESDAY = date(2026, 12, 7), date(2026, 12, 8), date(2026, 12, 9)
@@ -202,7 +203,7 @@ def test_a_time_that_clashes_only_with_a_buffer_says_so(client, create_service,
     therapist = create_practitioner([session], full_name="Iryna Shevchenko")
     book(session, at(TUESDAY, "10:00"), therapist)  # 10:00-11:00, then 30 minutes kept free
 
-    with pytest.raises(booking.SlotTaken) as refused:
+    with pytest.raises(booking_errors.SlotTaken) as refused:
         booking.check_free(session, at(TUESDAY, "11:00"))
     page = client.get(f"/book/{session.id}/details?"
                       + urlencode({"start": at(TUESDAY, "11:00").isoformat()}))
@@ -210,7 +211,7 @@ def test_a_time_that_clashes_only_with_a_buffer_says_so(client, create_service,
     assert "too close to another appointment" in refused.value.message
     assert page.status_code == 409
     assert "too close to another appointment" in words(page)
-    with pytest.raises(booking.SlotTaken) as overlapping:
+    with pytest.raises(booking_errors.SlotTaken) as overlapping:
         booking.check_free(session, at(TUESDAY, "10:30"))
     assert "just been taken" in overlapping.value.message
 

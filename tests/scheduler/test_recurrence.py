@@ -7,7 +7,7 @@ import pytest
 from booking.extensions import db
 from booking.models import Closure
 from booking.scheduler import recurrence
-from booking.scheduler import services
+from booking.scheduler import availability
 
 KYIV = ZoneInfo("Europe/Kyiv")
 
@@ -54,9 +54,9 @@ def test_a_recurring_closure_removes_slots_every_week(create_service, create_pra
     db.session.commit()
     for friday in (date(2026, 12, 11), date(2026, 12, 18), date(2027, 1, 8)):
         starts = [s.start.astimezone(KYIV).strftime("%H:%M")
-                  for s in services.find_slots(service, friday, friday, practitioner)]
+                  for s in availability.find_slots(service, friday, friday, practitioner)]
         assert "13:30" not in starts and "14:00" not in starts and "14:30" not in starts
         assert "13:00" in starts and "15:00" in starts
     thursday = date(2026, 12, 17)
     assert "14:00" in [s.start.astimezone(KYIV).strftime("%H:%M")
-                       for s in services.find_slots(service, thursday, thursday, practitioner)]
+                       for s in availability.find_slots(service, thursday, thursday, practitioner)]

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from booking.extensions import db
 from booking.models import Appointment, Resource
 from booking.scheduler import services
+from booking.scheduler import appointment_changes, availability, booking_errors
 
 TEN = datetime(2026, 12, 8, 8, tzinfo=timezone.utc)     # Tuesday 10:00 Kyiv
 ELEVEN = datetime(2026, 12, 8, 9, tzinfo=timezone.utc)  # 11:00 Kyiv
@@ -40,11 +41,11 @@ def test_two_chairs_take_two_overlapping_infusions_and_refuse_a_third(infusion_c
                               practitioner_id=doctors[1].id)
     assert {first.resource_id, second.resource_id} == {1, 2}
     assert first.resource_until == datetime(2026, 12, 8, 10, tzinfo=timezone.utc)  # 12:00 Kyiv
-    with pytest.raises(services.SlotTaken):
+    with pytest.raises(booking_errors.SlotTaken):
         services.book(service_id=infusion.id, start=ELEVEN, patient=person(3), consent=True,
                       practitioner_id=doctors[2].id)  # both chairs busy until 12:00
-    offered = services.find_slots(infusion, first.starts_at.date(), first.starts_at.date(),
-                                  doctors[2])
+    offered = availability.find_slots(infusion, first.starts_at.date(), first.starts_at.date(),
+                                      doctors[2])
     assert ELEVEN not in [s.start for s in offered]
 
 
@@ -61,7 +62,7 @@ def test_cancelling_frees_the_chair(infusion_clinic):
     infusion, doctors = infusion_clinic
     booked = [services.book(service_id=infusion.id, start=TEN, patient=person(n), consent=True,
                             practitioner_id=doctors[n].id)[0] for n in (0, 1)]
-    services.cancel_by_patient(booked[0].id)
+    appointment_changes.cancel_by_patient(booked[0].id)
     third, _ = services.book(service_id=infusion.id, start=TEN, patient=person(3), consent=True,
                              practitioner_id=doctors[2].id)
     assert third.resource_id == booked[0].resource_id

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from booking.extensions import db
 from booking.models import Appointment, AuditEvent
 from booking.scheduler import services
+from booking.scheduler import appointment_changes, attendance, booking_errors
 
 KYIV = ZoneInfo("Europe/Kyiv")
 START = datetime.combine(date(2026, 12, 8), time(10), tzinfo=KYIV)
@@ -46,7 +47,7 @@ def status_events(appointment_id):
 
 def move_to(appointment_id, *steps, now):
     for status in steps:
-        services.set_status(appointment_id, status, now=now)
+        attendance.set_status(appointment_id, status, now=now)
 
 
 FORWARD_CASES = [
@@ -73,14 +74,14 @@ def test_a_status_is_given_only_once_it_can_have_happened(appointment, steps, st
     before = status_of(appointment.id)
     events_before = status_events(appointment.id)
 
-    assert (status in services.allowed_statuses(appointment, now)) is allowed
+    assert (status in attendance.allowed_statuses(appointment, now)) is allowed
     if allowed:
-        services.set_status(appointment.id, status, now=now)
+        attendance.set_status(appointment.id, status, now=now)
         assert status_of(appointment.id) == status
         assert status_events(appointment.id) == events_before + 1
     else:
-        with pytest.raises(services.StatusTooEarly) as refused:
-            services.set_status(appointment.id, status, now=now)
+        with pytest.raises(booking_errors.StatusTooEarly) as refused:
+            attendance.set_status(appointment.id, status, now=now)
         assert refused.value.status == 422
         assert status_of(appointment.id) == before
         assert status_events(appointment.id) == events_before
@@ -95,7 +96,7 @@ def test_a_step_back_corrects_a_slip_at_any_time(appointment, steps, back):
     move_to(appointment.id, *steps, now=START + minutes(5))
     # Later that day, or (a clock set wrong at the desk) before the start: the slip is undone.
     for now in (START + minutes(300), START - timedelta(days=1)):
-        services.set_status(appointment.id, back, now=now)
+        attendance.set_status(appointment.id, back, now=now)
         assert status_of(appointment.id) == back
         move_to(appointment.id, steps[-1], now=START + minutes(5))
 
@@ -107,26 +108,26 @@ def test_a_step_back_corrects_a_slip_at_any_time(appointment, steps, back):
                 "8 December, 10:00)."),
 ])
 def test_a_refusal_says_from_when_in_kyiv_time(appointment, status, message):
-    with pytest.raises(services.StatusTooEarly) as refused:
-        services.set_status(appointment.id, status, now=START - timedelta(days=1))
+    with pytest.raises(booking_errors.StatusTooEarly) as refused:
+        attendance.set_status(appointment.id, status, now=START - timedelta(days=1))
     assert refused.value.message == message
 
 
 def test_the_arrival_window_is_a_clinic_setting(app, appointment):
     app.config["ARRIVAL_WINDOW_MINUTES"] = 15
-    assert "arrived" not in services.allowed_statuses(appointment, START - minutes(16))
-    assert "arrived" in services.allowed_statuses(appointment, START - minutes(15))
+    assert "arrived" not in attendance.allowed_statuses(appointment, START - minutes(16))
+    assert "arrived" in attendance.allowed_statuses(appointment, START - minutes(15))
 
 
 def test_a_move_that_does_not_exist_is_still_refused_after_the_start(appointment):
-    with pytest.raises(services.NotActive):
-        services.set_status(appointment.id, "completed", now=START + minutes(5))
+    with pytest.raises(booking_errors.NotActive):
+        attendance.set_status(appointment.id, "completed", now=START + minutes(5))
     assert status_of(appointment.id) == "booked"
 
 
 def test_a_cancelled_appointment_gets_no_status(appointment):
-    services.cancel_by_staff(appointment.id, "called", cancelled_by="patient")
-    assert services.allowed_statuses(appointment, START + minutes(5)) == frozenset()
-    with pytest.raises(services.NotActive):
-        services.set_status(appointment.id, "no_show", now=START + minutes(5))
+    appointment_changes.cancel_by_staff(appointment.id, "called", cancelled_by="patient")
+    assert attendance.allowed_statuses(appointment, START + minutes(5)) == frozenset()
+    with pytest.raises(booking_errors.NotActive):
+        attendance.set_status(appointment.id, "no_show", now=START + minutes(5))
     assert status_of(appointment.id) == "cancelled"

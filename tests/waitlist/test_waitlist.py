@@ -19,6 +19,7 @@ from booking.models import (
     WaitlistOffer,
 )
 from booking.scheduler import services as booking
+from booking.scheduler import appointment_changes, manage_links
 from booking.waitlist import services as waitlist
 
 TUESDAY_10 = datetime(2026, 12, 8, 8, tzinfo=timezone.utc)  # 10:00 Kyiv
@@ -120,7 +121,7 @@ def test_joining_sends_a_private_link_to_leave(client, clinic):
     [message] = outbox("waitlist_joined")
     assert message.to_address == "olena@example.com"
     token = LEAVE_LINK.search(message.text_body)[1]
-    assert entry.token_hash == booking.hash_token(token)
+    assert entry.token_hash == manage_links.hash_token(token)
     assert token in message.html_body
     assert "First consultation" not in message.text_body + message.subject  # neutral email
     page = client.get(response.headers["Location"])
@@ -166,7 +167,7 @@ def test_leaving_through_the_link(client, clinic):
     assert "You have left the waitlist" in text(client.get(response.headers["Location"]))
     db.session.rollback()
     assert db.session.execute(select(WaitlistEntry.status)).scalar_one() == "left"
-    booking.cancel_by_staff(clinic.booked.id)
+    appointment_changes.cancel_by_staff(clinic.booked.id)
     assert outbox("waitlist_offer") == []
 
 
@@ -178,7 +179,7 @@ def test_a_wrong_leave_link_is_a_404(client, clinic):
 # --- Offers --------------------------------------------------------------------------------------
 
 def test_a_cancellation_offers_the_time_to_matching_entries_in_join_order(waiting):
-    booking.cancel_by_patient(waiting.booked.id)
+    appointment_changes.cancel_by_patient(waiting.booked.id)
     offers = outbox("waitlist_offer")
     assert [m.to_address for m in offers] == [
         "anna@example.com", "bohdan@example.com", "kateryna@example.com"]
@@ -192,7 +193,7 @@ def test_a_cancellation_offers_the_time_to_matching_entries_in_join_order(waitin
 
 
 def test_a_reschedule_offers_the_old_time(waiting):
-    booking.reschedule_by_staff(waiting.booked.id, TUESDAY_10 + timedelta(hours=5))
+    appointment_changes.reschedule_by_staff(waiting.booked.id, TUESDAY_10 + timedelta(hours=5))
     assert [m.to_address for m in outbox("waitlist_offer")] == [
         "anna@example.com", "bohdan@example.com", "kateryna@example.com"]
 
@@ -213,7 +214,7 @@ def test_removing_a_closure_offers_its_time(waiting, create_staff):
 def test_at_most_twenty_entries_are_offered_one_freed_time(client, clinic):
     for number in range(23):
         join(client, clinic, full_name=f"Person {number}", email=f"p{number}@example.com")
-    booking.cancel_by_staff(clinic.booked.id)
+    appointment_changes.cancel_by_staff(clinic.booked.id)
     assert [m.to_address for m in outbox("waitlist_offer")] == [
         f"p{number}@example.com" for number in range(20)]
 
@@ -228,7 +229,7 @@ def test_a_waitlist_failure_never_breaks_the_cancellation(waiting, monkeypatch, 
     # Running the migrations in this process (alembic's fileConfig) disabled existing loggers.
     monkeypatch.setattr(logging.getLogger("booking.waitlist"), "disabled", False)
     with caplog.at_level(logging.WARNING):
-        booking.cancel_by_patient(waiting.booked.id)
+        appointment_changes.cancel_by_patient(waiting.booked.id)
     db.session.rollback()
     assert db.session.get(Appointment, waiting.booked.id).status == "cancelled"
     assert db.session.execute(select(WaitlistOffer)).first() is None  # rolled back
@@ -245,7 +246,7 @@ def test_the_first_to_confirm_gets_the_time(client, waiting, monkeypatch):
         return real_book(**kwargs)
 
     monkeypatch.setattr(booking, "book", spy)
-    booking.cancel_by_staff(waiting.booked.id)
+    appointment_changes.cancel_by_staff(waiting.booked.id)
     anna, bohdan, kateryna = (offer_token(m) for m in outbox("waitlist_offer"))
 
     page = client.get(f"/waitlist/offer/{bohdan}")
@@ -281,7 +282,7 @@ def test_the_first_to_confirm_gets_the_time(client, waiting, monkeypatch):
 
 
 def test_a_second_click_of_the_winner_does_not_book_twice(client, waiting):
-    booking.cancel_by_staff(waiting.booked.id)
+    appointment_changes.cancel_by_staff(waiting.booked.id)
     anna = offer_token(outbox("waitlist_offer")[0])
     assert client.post(f"/waitlist/offer/{anna}").status_code == 303
     again = client.post(f"/waitlist/offer/{anna}")
@@ -292,7 +293,7 @@ def test_a_second_click_of_the_winner_does_not_book_twice(client, waiting):
 
 
 def test_a_time_taken_at_the_desk_is_gone_for_the_offer(client, waiting, patient_details):
-    booking.cancel_by_staff(waiting.booked.id)
+    appointment_changes.cancel_by_staff(waiting.booked.id)
     anna = offer_token(outbox("waitlist_offer")[0])
     booking.book_by_staff(service_id=waiting.service.id, start=TUESDAY_10,
                           practitioner_id=waiting.doctor.id, actor=None,
@@ -303,7 +304,7 @@ def test_a_time_taken_at_the_desk_is_gone_for_the_offer(client, waiting, patient
 
 
 def test_an_offer_for_a_time_in_the_past_answers_409(app, client, waiting):
-    booking.cancel_by_staff(waiting.booked.id)
+    appointment_changes.cancel_by_staff(waiting.booked.id)
     anna = offer_token(outbox("waitlist_offer")[0])
     app.config["FROZEN_NOW"] = TUESDAY_10 + timedelta(minutes=5)
     assert client.get(f"/waitlist/offer/{anna}").status_code == 409
@@ -317,7 +318,7 @@ def test_a_wrong_offer_link_is_a_404(client, clinic):
 
 
 def test_leaving_from_an_offer_page(client, waiting):
-    booking.cancel_by_staff(waiting.booked.id)
+    appointment_changes.cancel_by_staff(waiting.booked.id)
     anna = offer_token(outbox("waitlist_offer")[0])
     response = client.post(f"/waitlist/offer/{anna}/leave")
     assert response.status_code == 303
@@ -331,7 +332,7 @@ def test_leaving_from_an_offer_page(client, waiting):
 
 
 def test_two_confirms_at_once_give_one_booking(app, waiting):
-    booking.cancel_by_staff(waiting.booked.id)
+    appointment_changes.cancel_by_staff(waiting.booked.id)
     tokens = [offer_token(m) for m in outbox("waitlist_offer")]
     db.session.rollback()
     barrier = threading.Barrier(len(tokens))
@@ -362,7 +363,7 @@ def test_two_confirms_at_once_give_one_booking(app, waiting):
 # --- Staff ------------------------------------------------------------------------------------
 
 def test_staff_see_the_waitlist_of_a_service_in_join_order(staff_client, waiting):
-    booking.cancel_by_staff(waiting.booked.id)
+    appointment_changes.cancel_by_staff(waiting.booked.id)
     desk = staff_client("receptionist")
     response = desk.get(f"/staff/waitlist?service={waiting.service.id}")
     assert response.status_code == 200
