@@ -320,9 +320,10 @@ def calendar_week():
     people = None
     if practitioner is None:
         people = desk_board.practitioner_page(monday, monday + timedelta(days=6),
-                                        _parse_page(request.args.get("page")), WEEK_PAGE_SIZE)
+                                              _parse_page(request.args.get("page")),
+                                              WEEK_PAGE_SIZE)
     board = desk_board.week_board(monday, practitioner,
-                            practitioners=people.practitioners if people else None)
+                                  practitioners=people.practitioners if people else None)
     form = WeekChoiceForm(formdata=None)
     form.practitioner.choices = _practitioner_choices(desk_lookups.active_practitioners(),
                                                       _("Everyone"))
@@ -400,7 +401,7 @@ def book_caller():
         # anyway" (the form then carries confirm=same_day).
         if patient_id is not None and request.form.get("confirm") != "same_day":
             choice = desk_booking.booking_choice(**{**args, "patient_id": patient_id}, start=start,
-                                         keep_start=True)
+                                                 keep_start=True)
             same_day = desk_booking.same_day_appointments(patient_id, start, choice.service) \
                 if choice.service else []
             if same_day:
@@ -411,7 +412,7 @@ def book_caller():
             consent=form.consent.data is True, language=form.language.data, actor=current_user)
     except booking_errors.SlotTaken as error:
         choice = desk_booking.booking_choice(**{**args, "day": to_local(start).date(),
-                                        "patient_id": patient_id}, start=None)
+                                                "patient_id": patient_id}, start=None)
         alternatives = desk_booking.days_of(choice.slots, choice.day, choice.day)
         form.start.data = ""
         return _render_book(choice, caller_form=form, message=error.message,
@@ -419,7 +420,7 @@ def book_caller():
     except (booking_errors.SlotNotBookable, services.InvalidDetails) as error:
         _caller_errors(form, error)
         choice = desk_booking.booking_choice(**{**args, "patient_id": patient_id}, start=start,
-                                     keep_start=True)
+                                             keep_start=True)
         message = getattr(error, "message", None) or _("Please check the highlighted fields.")
         return _render_book(choice, caller_form=form, message=message, status=422)
     except LookupError:

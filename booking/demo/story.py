@@ -441,8 +441,9 @@ class Story:
     def decide(self, course_id, first_appointment_id, confirm):
         clinician = self.staff["clinician"]
         with as_staff(clinician):
-            review_changes.mark_reviewed(first_appointment_id, "Pre-screen checked." if confirm else
-                                 "Blood pressure too high for ketamine at present.", clinician)
+            review_changes.mark_reviewed(
+                first_appointment_id, "Pre-screen checked." if confirm else
+                "Blood pressure too high for ketamine at present.", clinician)
             courses.decide(course_id, confirm=confirm, actor=clinician, note="" if confirm else (
                 "Pre-screen: uncontrolled hypertension (172/104 at the consultation). Please "
                 "see your GP to treat it first; we will gladly review the course afterwards."))
