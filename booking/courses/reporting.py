@@ -1,8 +1,9 @@
 """The outcomes report's services: which courses of a period count, loaded as the pure module's
 records, and the audited opening of the report (page or export).
 
-The figures themselves are booking/courses/outcomes.py's (course_outcome, cohort_outcomes, with
-their definitions); this module only reads the database and hands that module plain records.
+The figures themselves are booking/courses/outcomes.py's and cohort_outcomes.py's (course_outcome,
+cohort_outcomes, with their definitions); this module only reads the database and hands those
+modules plain records.
 
 A course is in the report when its status is confirmed, completed or not attended and every
 session that was not cancelled is over. It counts as completed when at least one session was
@@ -39,8 +40,9 @@ from ..rule_error import RuleError
 from ..scheduler.booking_rules import local_today
 from ..timeutil import clinic_tz, utcnow
 from .follow_ups import course_spans, days_after, follow_up_windows, label_words
-from .outcomes import CohortOutcomes, CourseOutcome, CourseRecord, FollowUpRecord, SessionRecord
-from .outcomes import Mean, cohort_outcomes, course_outcome, format_mean
+from .cohort_outcomes import CohortOutcomes, cohort_outcomes
+from .outcome_figures import Mean, format_mean
+from .outcomes import CourseOutcome, CourseRecord, FollowUpRecord, SessionRecord, course_outcome
 
 # The period shown when none is asked for: the last 90 days, today included.
 DEFAULT_DAYS = 90

@@ -5,9 +5,10 @@
     GET /staff/outcomes.json?from=...&to=...&service=...           the same, for programs
 
 Defaults: the last 90 days, every course service. The figures and their definitions are
-booking/courses/outcomes.py's; booking/courses/reporting.py loads the courses and audits every
-view ("outcomes.view") and export ("outcomes.export"). Nothing here names a patient: courses
-are shown by their reference. Responses carry clinical data, so they are never cached.
+booking/courses/outcomes.py's and cohort_outcomes.py's; booking/courses/reporting.py loads the
+courses and audits every view ("outcomes.view") and export ("outcomes.export"). Nothing here
+names a patient: courses are shown by their reference. Responses carry clinical data, so they
+are never cached.
 
 What was left out, and why, is part of the report (page, CSV summary, JSON "left_out"): courses
 nobody attended, completed courses whose pain change is not evaluable (no pain before on course
@@ -29,8 +30,9 @@ from wtforms.validators import Optional, Regexp
 from ..auth.access import staff_required
 from ..courses import reporting
 from ..localized import localized
-from ..courses.outcomes import ADVERSE_EVENT_CODES, NOT_EVALUABLE, Count, Mean, Rate, csv_safe
-from ..courses.outcomes import format_mean, format_percent
+from ..courses.csv_cells import csv_safe
+from ..courses.outcome_figures import NOT_EVALUABLE, Count, Mean, Rate, format_mean, format_percent
+from ..courses.outcomes import ADVERSE_EVENT_CODES
 from ..errors import json_error
 from . import outcomes_diary
 from .blueprint import bp

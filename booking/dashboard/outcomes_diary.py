@@ -9,7 +9,7 @@ into its FigureRow, so this module needs nothing from it (no import cycle).
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from ..courses.outcomes import NOT_EVALUABLE
+from ..courses.outcome_figures import NOT_EVALUABLE
 from ..diary import figures
 from ..diary.survival_chart import survival_svg
 from ..templating import local_number

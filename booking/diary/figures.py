@@ -1,8 +1,8 @@
 """Headache diary figures: days, windows, completeness, responders, relapse and durability.
 
 PURE: standard library only, plus the other pure modules (booking.intake.scoring for the
-medicine classes and thresholds, booking.courses.outcomes for exact means, rates and their
-rounding). No Flask, no SQLAlchemy: a service hands over plain records; tests need no database.
+medicine classes and thresholds, booking.courses.outcome_figures for exact means, rates and
+their rounding). No Flask, no SQLAlchemy: a service hands over plain records; tests need no database.
 
 Every definition is clinical.md's, section "Headache diary and durability" (cited below as
 "clinical.md"). The software computes; it never diagnoses.
@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
 
-from booking.courses.outcomes import Count, Mean, Rate, format_mean
+from booking.courses.outcome_figures import Count, Mean, Rate, format_mean
 from booking.intake.scoring import (
     ACUTE_MEDICATION_CLASSES,
     DEFAULT_THRESHOLDS,

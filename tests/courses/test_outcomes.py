@@ -12,19 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from booking.courses import outcomes
+from booking.courses import cohort_outcomes as cohort_module
+from booking.courses import csv_cells, outcome_figures, outcomes
+from booking.courses.cohort_outcomes import cohort_outcomes
+from booking.courses.csv_cells import csv_safe
+from booking.courses.outcome_figures import Mean, Rate, format_mean, format_percent
 from booking.courses.outcomes import (
     ADVERSE_EVENT_CODES,
     CourseRecord,
     FollowUpRecord,
-    Mean,
-    Rate,
     SessionRecord,
-    cohort_outcomes,
     course_outcome,
-    csv_safe,
-    format_mean,
-    format_percent,
 )
 from booking.intake.scoring import InvalidAnswer, Thresholds
 
@@ -535,20 +533,23 @@ def test_a_course_given_twice_is_refused():
         cohort_outcomes((COURSE_1, COURSE_1))
 
 
-def test_outcomes_module_imports_only_the_standard_library_and_scoring():
-    tree = ast.parse(Path(outcomes.__file__).read_text())
+@pytest.mark.parametrize("module", [outcomes, cohort_module, outcome_figures, csv_cells])
+def test_outcomes_modules_import_only_the_standard_library_and_scoring(module):
+    tree = ast.parse(Path(module.__file__).read_text())
     imported = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             imported |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom):
-            imported.add(node.module)
+            imported.add(("." * node.level) + (node.module or ""))
     assert imported <= {
         "collections.abc",
         "dataclasses",
         "decimal",
         "fractions",
         "booking.intake.scoring",
+        ".outcomes",
+        ".outcome_figures",
     }
 
 
