@@ -33,7 +33,7 @@ FRAMEWORKS = ("flask", "flask_babel", "flask_sqlalchemy", "flask_login", "flask_
               "sqlalchemy", "werkzeug")
 # Services that publish events instead of calling their listeners.
 PUBLISHERS = ("booking.scheduler.services", "booking.scheduler.appointment_changes",
-              "booking.courses.services")
+              "booking.courses.services", "booking.clinic_closures")
 LISTENER_PACKAGES = ("booking.notifications", "booking.waitlist", "booking.attention")
 
 

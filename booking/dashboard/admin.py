@@ -1,8 +1,9 @@
 """Administration: staff accounts, services, practitioners and working hours, the intake
 instrument switches, and the audit log (closures have their own module: reception uses them too).
 
-Views are thin: the forms check shape, the services (booking/clinic_admin.py and
-booking/auth/services.py) decide what is right, write, and audit in the same transaction.
+Views are thin: the forms check shape, the services (booking/clinic_admin.py,
+booking/instrument_settings.py, booking/audit_search.py and booking/auth/services.py) decide
+what is right, write, and audit in the same transaction.
 """
 import json
 from datetime import date
@@ -29,7 +30,8 @@ from wtforms import (
 from wtforms.validators import Length
 from wtforms.widgets import CheckboxInput, DateInput, ListWidget, TimeInput
 
-from .. import clinic_admin
+from .. import audit_search, clinic_admin, instrument_settings
+from ..admin_fields import AdminError
 from ..auth import services as accounts
 from ..auth.access import staff_required
 from ..localized import localized
@@ -377,7 +379,7 @@ def _save_service(form, template, save, **context):
         service = save(**_service_values(form))
     except LookupError:
         abort(404)
-    except clinic_admin.AdminError as error:
+    except AdminError as error:
         general = add_errors(form, error.fields)
         return render_template(template, form=form, messages=general or [error.message],
                                **context), error.status
@@ -436,7 +438,7 @@ def _save_practitioner(form, save, practitioner):
         saved = save(**{name: form[name].data for name in PRACTITIONER_FIELDS})
     except LookupError:
         abort(404)
-    except clinic_admin.AdminError as error:
+    except AdminError as error:
         general = add_errors(form, error.fields)
         return render_template(template, form=form, practitioner=practitioner,
                                messages=general or [error.message]), error.status
@@ -522,7 +524,7 @@ def practitioner_hours(practitioner_id):
             practitioner_id, [entry.form.data for entry in form.hours.entries], actor=_actor())
     except LookupError:
         abort(404)
-    except clinic_admin.AdminError as error:
+    except AdminError as error:
         general = add_errors(form, error.fields)
         return _hours_page(practitioner, form, status=error.status,
                            messages=[error.message, *general])
@@ -536,14 +538,15 @@ def practitioner_hours(practitioner_id):
 @bp.route("/admin/settings", methods=["GET", "POST"])
 @staff_required(*ADMIN)
 def admin_settings():
-    current = clinic_admin.instrument_switches()
+    current = instrument_settings.instrument_switches()
     if request.method == "GET":
         form = InstrumentsForm(formdata=None, obj=current)
     else:
         form = InstrumentsForm()
         if form.validate():
-            changed = clinic_admin.set_instrument_switches(
-                actor=_actor(), **{key: form[key].data for key in clinic_admin.INSTRUMENT_KEYS})
+            changed = instrument_settings.set_instrument_switches(
+                actor=_actor(),
+                **{key: form[key].data for key in instrument_settings.INSTRUMENT_KEYS})
             flash(_("The questionnaires are saved.") if changed else _("Nothing was changed."),
                   "success")
             return redirect(url_for(".admin_settings"), 303)
@@ -582,11 +585,11 @@ def audit_log():
     result, status = None, 200
     if valid and not any(field.errors for field in form):
         try:
-            result = clinic_admin.audit_log(
+            result = audit_search.audit_log(
                 first_day=first_day, last_day=last_day, action=form.action.data or "",
                 actor=form.actor.data or "", object_type=form.object_type.data or "",
                 object_id=object_id, page=page)
-        except clinic_admin.AdminError as error:
+        except AdminError as error:
             add_errors(form, error.fields)
     if result is None:
         status = 422

@@ -15,7 +15,8 @@ from wtforms import BooleanField, RadioField, SelectChoice, SelectField, StringF
 from wtforms.validators import Length
 from wtforms.widgets import DateInput, TimeInput
 
-from .. import clinic_admin
+from .. import clinic_admin, clinic_closures
+from ..admin_fields import AdminError
 from ..localized import localized
 from ..auth.access import staff_required
 from ..scheduler.booking_rules import local_today
@@ -117,11 +118,11 @@ def describe(row):
 def describe_plan(check):
     """The same words for a closure not yet saved."""
     plan = check.plan
-    row = clinic_admin.ClosureRow(
+    row = clinic_closures.ClosureRow(
         closure=plan, first_start=plan.starts_at, first_end=plan.ends_at,
         frequency="once", weekdays=(), whole_days=False, next_start=None, next_end=None)
     if plan.rrule:
-        row.frequency, row.weekdays = clinic_admin.rule_parts(plan.rrule, plan.starts_at)
+        row.frequency, row.weekdays = clinic_closures.rule_parts(plan.rrule, plan.starts_at)
     else:
         row.whole_days = plan.starts_at.time() == time(0) and plan.ends_at.time() == time(0)
     return describe(row)
@@ -132,10 +133,10 @@ def describe_plan(check):
 @bp.route("/closures")
 @staff_required(*RECEPTION)
 def closures():
-    rows = clinic_admin.upcoming_closures()
+    rows = clinic_closures.upcoming_closures()
     return render_template("dashboard/admin/closures.html",
                            rows=[(row, describe(row)) for row in rows],
-                           horizon_end=clinic_admin.horizon_end())
+                           horizon_end=clinic_closures.horizon_end())
 
 
 @bp.route("/closures/new", methods=["GET", "POST"])
@@ -155,11 +156,11 @@ def closure_new():
             _("Please check the fields marked below.")]), 422
     try:
         if action == "save":
-            _closure, overlapping = clinic_admin.create_closure(
+            _closure, overlapping = clinic_closures.create_closure(
                 _values(form), actor=current_user._get_current_object())
         else:
-            check = clinic_admin.check_closure(_values(form))
-    except clinic_admin.AdminError as error:
+            check = clinic_closures.check_closure(_values(form))
+    except AdminError as error:
         general = add_errors(form, error.fields)
         return render_template(template, form=form,
                                messages=general or [error.message]), error.status
@@ -181,7 +182,7 @@ def closure_new():
 @staff_required(*RECEPTION)
 def closure_delete(closure_id):
     try:
-        clinic_admin.delete_closure(closure_id, actor=current_user._get_current_object())
+        clinic_closures.delete_closure(closure_id, actor=current_user._get_current_object())
     except LookupError:
         abort(404)
     flash(_("The closure is deleted: those times can be booked again."), "success")

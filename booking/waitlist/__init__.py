@@ -2,9 +2,9 @@
 
 The two hooks below answer the events `time_freed` and `closure_removed` (subscribers.py), which
 the code that frees time publishes (booking.scheduler.appointment_changes `_cancel` and `move`,
-the course services, booking.clinic_admin `delete_closure`) inside its own transaction. They import the
-services lazily (the services are built on the booking services), and they never break the
-caller: a failure is rolled back to a savepoint and logged with ids only.
+the course services, booking.clinic_closures `delete_closure`) inside its own transaction. They
+import the services lazily (the services are built on the booking services), and they never break
+the caller: a failure is rolled back to a savepoint and logged with ids only.
 """
 import logging
 

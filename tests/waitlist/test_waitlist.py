@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from booking import clinic_admin
+from booking import clinic_closures
 from booking.extensions import db
 from booking.models import (
     Appointment,
@@ -205,7 +205,7 @@ def test_removing_a_closure_offers_its_time(waiting, create_staff):
     db.session.add(closure)
     db.session.commit()
     admin = create_staff("boss@example.com", roles=("admin",))
-    clinic_admin.delete_closure(closure.id, actor=admin)
+    clinic_closures.delete_closure(closure.id, actor=admin)
     # 14:00-15:00 suits everyone but Bohdan (until 12:00) and the Mondays and Dr Beta people.
     assert [m.to_address for m in outbox("waitlist_offer")] == [
         "anna@example.com", "afternoon@example.com", "kateryna@example.com"]
