@@ -19,15 +19,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import limiter
-from ..intake.forms import (
-    MIDAS_ITEMS,
-    NRS_CHOICES,
-    NRS_HINT,
-    IntakeForm,
-    NumberChoiceField,
-    Required,
-    WholeNumberField,
-)
+from ..intake.form_fields import IntakeForm, NumberChoiceField, Required, WholeNumberField
+from ..intake.forms import MIDAS_ITEMS, NRS_CHOICES, NRS_HINT
 from ..security import limit_blueprint
 from . import follow_ups
 

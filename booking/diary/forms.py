@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField
 from wtforms.validators import InputRequired
 
-from ..intake.forms import ChoiceField, MultiChoiceField, NumberChoiceField, Required
+from ..intake.form_fields import ChoiceField, MultiChoiceField, NumberChoiceField, Required
 from . import figures
 from .services import Answers
 

@@ -6,7 +6,7 @@ from dataclasses import replace
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from booking.intake import forms, validation
+from booking.intake import form_fields, forms, validation
 from booking.intake import services as intake
 from booking.timeutil import utcnow
 
@@ -192,7 +192,7 @@ def test_the_ketamine_form_asks_every_prescreen_item_as_yes_or_no(request_contex
     form = forms.KetamineForm(formdata=None)
 
     for code in validation.KETAMINE_ITEMS:
-        assert isinstance(form[code], forms.YesNoField)
+        assert isinstance(form[code], form_fields.YesNoField)
         assert str(form[code].label.text).endswith("?")
     assert set(form.to_answers()) == {*validation.KETAMINE_ITEMS, "current_medicines",
                                       "allergies", "weight_kg", "height_cm"}
