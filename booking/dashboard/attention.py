@@ -20,7 +20,7 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from ..attention import services as attention
 from ..auth.access import staff_required
-from ..courses.session_records import APPOINTMENT_STATUS_LABELS, COURSE_STATUS_LABELS
+from ..courses.session_words import APPOINTMENT_STATUS_LABELS, COURSE_STATUS_LABELS
 from ..intake.review_words import FLAG_TITLES
 from ..timeutil import clinic_tz
 from .blueprint import CLINICAL, bp

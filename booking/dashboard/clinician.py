@@ -29,7 +29,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Reg
 
 from ..attention import services as attention
 from ..auth.access import staff_required
-from ..courses.session_records import DECISION_NOTE_MAX
+from ..courses.session_checks import DECISION_NOTE_MAX
 from ..intake import review_changes, review_courses, review_list, review_page
 from .blueprint import CLINICAL, bp
 from . import attention as attention_views

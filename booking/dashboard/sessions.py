@@ -7,8 +7,9 @@
 
 Clinical roles only: a receptionist, or an admin who is not also a clinician, gets 403. The forms
 here check SHAPE (a whole number, a number, a time, a known choice); what the values MEAN (ranges,
-end after start, a reason for a stop...) is decided by booking/courses/session_records.py, which
-also owns the transactions and the audit events. Pages carry clinical data: never cached.
+end after start, a reason for a stop...) is decided by booking/courses/session_checks.py;
+booking/courses/session_records.py and course_records_page.py own the transactions and the audit
+events. Pages carry clinical data: never cached.
 """
 import re
 from datetime import time
@@ -25,8 +26,12 @@ from wtforms.validators import StopValidation
 
 from ..auth.access import staff_required
 from ..courses import reporting
+from ..courses import course_records_page as course_page
+from ..courses import session_checks as checks
 from ..courses import session_records as records
+from ..courses import session_words as words
 from ..form_rows import RowTables
+from ..models import ADVERSE_EVENT_CODES, SEVERITIES
 from ..scheduler.booking_errors import BookingError
 from .blueprint import CLINICAL, bp
 
@@ -61,7 +66,7 @@ class NumberText(StringField):
         super().__init__(label, validators, render_kw=render_kw, **kwargs)
 
     def process_data(self, value):
-        self.data = records.number_text(value) if value is not None else None
+        self.data = words.number_text(value) if value is not None else None
 
     def pre_validate(self, form):
         if _blank(self.data):
@@ -130,12 +135,12 @@ class YesNoNotYet(Field):
 
 def _event_choices():
     return [("", _l("Choose the event"))] + [
-        (code, records.ADVERSE_EVENT_LABELS[code]) for code in records.ADVERSE_EVENT_CODES]
+        (code, words.ADVERSE_EVENT_LABELS[code]) for code in ADVERSE_EVENT_CODES]
 
 
 def _severity_choices():
-    return [("", _l("Choose"))] + [(code, records.SEVERITY_LABELS[code])
-                                   for code in records.SEVERITIES]
+    return [("", _l("Choose"))] + [(code, words.SEVERITY_LABELS[code])
+                                   for code in SEVERITIES]
 
 
 # --- Rows ----------------------------------------------------------------------------------
@@ -173,8 +178,8 @@ class EventRow(RowForm):
     code = SelectField(_l("Event"), choices=_event_choices, validate_choice=False)
     severity = SelectField(_l("Severity"), choices=_severity_choices, validate_choice=False)
     note = TextAreaField(_l("Note (optional)"), filters=[_crlf_to_lf],
-                         render_kw={"rows": 2, "maxlength": records.NOTE_MAX},
-                         description=_l("Up to %(n)d characters.", n=records.NOTE_MAX))
+                         render_kw={"rows": 2, "maxlength": checks.NOTE_MAX},
+                         description=_l("Up to %(n)d characters.", n=checks.NOTE_MAX))
 
 
 ROW_NAMES = ("rates", "vitals", "adverse_events")
@@ -193,23 +198,23 @@ class SessionForm(RowTables, FlaskForm):
     pain_after = NumberText(_l("Pain after the infusion"),
                             description=_l("0 (no pain) to 10 (worst imaginable)."))
     # One more row than allowed is read, so that too many rows gets a message.
-    rates = FieldList(FormField(RateRow), max_entries=records.MAX_ROWS["rates"] + 1)
+    rates = FieldList(FormField(RateRow), max_entries=checks.MAX_ROWS["rates"] + 1)
     total_dose_mg = NumberText(_l("Total dose, mg"), decimal=True,
                                description=_l("0 to 2000, up to 2 decimals."))
-    vitals = FieldList(FormField(VitalRow), max_entries=records.MAX_ROWS["vitals"] + 1)
+    vitals = FieldList(FormField(VitalRow), max_entries=checks.MAX_ROWS["vitals"] + 1)
     adverse_events = FieldList(FormField(EventRow),
-                               max_entries=records.MAX_ROWS["adverse_events"] + 1)
+                               max_entries=checks.MAX_ROWS["adverse_events"] + 1)
     stopped = BooleanField(_l("The infusion was stopped early"))
     paused = BooleanField(_l("The infusion was paused"))
     stop_reason = TextAreaField(_l("Why it was stopped or paused"), filters=[_crlf_to_lf],
-                                render_kw={"rows": 3, "maxlength": records.REASON_MAX},
+                                render_kw={"rows": 3, "maxlength": checks.REASON_MAX},
                                 description=_l("Needed when “stopped” or “paused” is ticked. "
                                                "Up to %(n)d characters.",
-                                               n=records.REASON_MAX))
+                                               n=checks.REASON_MAX))
     discharge_criteria_met = YesNoNotYet(_l("Discharge criteria met"))
     escort_present = YesNoNotYet(_l("Escort present"))
 
-    LIMITS = records.MAX_ROWS
+    LIMITS = checks.MAX_ROWS
     ADD_LABELS = {"rates": _l("Add a rate"), "vitals": _l("Add a reading"),
                   "adverse_events": _l("Add an adverse event")}
 
@@ -222,7 +227,7 @@ class SessionForm(RowTables, FlaskForm):
         return [self._fields[name] for name in ROW_NAMES]
 
     def limit_message(self, name):
-        return _("Please enter at most %(n)d rows here.", n=records.MAX_ROWS[name])
+        return _("Please enter at most %(n)d rows here.", n=checks.MAX_ROWS[name])
 
     def row_removed(self, rows):
         """Rows named 0, 1, 2... again after one was removed, keeping what was typed."""
@@ -270,18 +275,18 @@ class DecideForm(FlaskForm):
     decision = StringField(_l("Decision"))
     note = TextAreaField(
         _l("Note (optional)"), filters=[_crlf_to_lf],
-        render_kw={"rows": 3, "maxlength": records.DECISION_NOTE_MAX},
+        render_kw={"rows": 3, "maxlength": checks.DECISION_NOTE_MAX},
         description=_l("Up to %(n)d characters. Shown to clinicians only.",
-                       n=records.DECISION_NOTE_MAX))
+                       n=checks.DECISION_NOTE_MAX))
 
     def validate_decision(self, field):
         if field.data not in ("confirm", "decline"):
             raise StopValidation(_("Please choose “Confirm” or “Decline”."))
 
     def validate_note(self, field):
-        if field.data and len(field.data) > records.DECISION_NOTE_MAX:
+        if field.data and len(field.data) > checks.DECISION_NOTE_MAX:
             raise StopValidation(_("Please keep the note to %(n)d characters.",
-                                   n=records.DECISION_NOTE_MAX))
+                                   n=checks.DECISION_NOTE_MAX))
 
 
 # --- The record of one session ---------------------------------------------------------------
@@ -315,7 +320,7 @@ def session_record(appointment_id):
     if form.apply_row_buttons(request.form):
         return _session_page(appointment_id, form)  # nothing saved
     if not form.validate():
-        return _session_page(appointment_id, form, status=422, message=records.CHECK_VALUES)
+        return _session_page(appointment_id, form, status=422, message=checks.CHECK_VALUES)
     try:
         _record_id, changed = records.save_session_record(appointment_id, form.to_record(),
                                                           actor=current_user)
@@ -333,7 +338,7 @@ def session_record(appointment_id):
 
 def _course_page(course_id, form, *, status=200, message=None):
     try:
-        course = records.open_course(course_id)
+        course = course_page.open_course(course_id)
         outcome = reporting.open_course_summary(course_id)
     except LookupError:
         abort(404)
@@ -355,8 +360,8 @@ def course_decide(course_id):
         return _course_page(course_id, form, status=422)
     confirm = form.decision.data == "confirm"
     try:
-        records.review_course(course_id, confirm=confirm, actor=current_user,
-                              note=form.note.data)
+        course_page.review_course(course_id, confirm=confirm, actor=current_user,
+                                  note=form.note.data)
     except LookupError:
         abort(404)
     except (records.RecordError, BookingError) as error:

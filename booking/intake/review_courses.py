@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..courses import services as courses
-from ..courses.session_records import APPOINTMENT_STATUS_LABELS, COURSE_STATUS_LABELS
+from ..courses.session_words import APPOINTMENT_STATUS_LABELS, COURSE_STATUS_LABELS
 from ..extensions import db
 from ..models import Course, CourseStatus
 from .review_lookups import staff_names

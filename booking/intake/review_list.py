@@ -9,8 +9,8 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..courses.session_records import (APPOINTMENT_STATUS_LABELS, COURSE_STATUS_LABELS,
-                                      record_refusal)
+from ..courses.session_checks import record_refusal
+from ..courses.session_words import APPOINTMENT_STATUS_LABELS, COURSE_STATUS_LABELS
 from ..extensions import db
 from ..localized import localized
 from ..models import Appointment, AppointmentStatus, Course, CourseStatus, Intake

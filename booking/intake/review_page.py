@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import audit
-from ..courses.session_records import APPOINTMENT_STATUS_LABELS
+from ..courses.session_words import APPOINTMENT_STATUS_LABELS
 from ..extensions import db
 from ..localized import localized
 from ..models import Appointment, Course, Intake

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from booking.courses import services as courses
-from booking.courses.session_records import max_rates, rate_pair, record_refusal, vital_alerts
+from booking.courses.session_checks import max_rates, rate_pair, record_refusal, vital_alerts
 from booking.extensions import db
 from booking.models import (AdverseEvent, Appointment, AuditEvent, InfusionRate, InfusionSession,
                             Resource, VitalSign)
