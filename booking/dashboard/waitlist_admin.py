@@ -4,7 +4,8 @@ waitlist holds no health data.)"""
 from flask import abort, render_template, request
 
 from ..auth.access import staff_required
-from ..waitlist import services as waitlist
+from ..waitlist import staff_list
+from ..waitlist.emails import weekday_names
 from .blueprint import RECEPTION, bp
 
 
@@ -16,8 +17,8 @@ def waitlist_list():
     if raw and service_id is None:
         abort(404)
     try:
-        page = waitlist.staff_waitlist(service_id)
+        page = staff_list.staff_waitlist(service_id)
     except LookupError:
         abort(404)
     return render_template("dashboard/waitlist/list.html", page=page,
-                           weekday_names=waitlist.weekday_names)
+                           weekday_names=weekday_names)

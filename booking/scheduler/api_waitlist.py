@@ -17,6 +17,7 @@ from ..extensions import limiter
 from ..notifications.messages import canonical_url
 from ..security import booking_limit
 from ..waitlist import services as waitlist
+from ..waitlist.entries import entry_by_token
 from ..security import private_link_limit
 from .api import (
     ApiError,
@@ -100,7 +101,7 @@ def _entry_json(entry):
 @bp.get("/waitlist")
 @limiter.limit(private_link_limit, override_defaults=False)
 def read_waitlist_entry():
-    entry = waitlist.entry_by_token(_token())
+    entry = entry_by_token(_token())
     if entry is None:
         raise _no_such_entry()
     return private(_entry_json(entry))

@@ -29,17 +29,17 @@ def _safely(what, practitioner_id, offer):
 def time_freed(service_id, practitioner_id, start, end, *, now=None, what="a change"):
     """Time [start, end) with a practitioner was freed: offer it to matching waiting patients
     (any service the practitioner offers when service_id is None)."""
-    from . import services
+    from . import freed_time
 
-    return _safely(what, practitioner_id, lambda: services.offer_freed_time(
+    return _safely(what, practitioner_id, lambda: freed_time.offer_freed_time(
         service_id, practitioner_id, start, end, now=now))
 
 
 def closure_removed(practitioner_id, starts_at, ends_at, rrule, repeat_until, *, now=None):
     """A closure is being deleted: offer its occurrences up to the booking horizon, for its
     practitioner or, clinic-wide (practitioner_id None), for every active practitioner."""
-    from . import services
+    from . import freed_time
 
     values = (practitioner_id, starts_at, ends_at, rrule, repeat_until)
     return _safely("a closure removed", practitioner_id,
-                   lambda: services.offer_after_closure(*values, now=now))
+                   lambda: freed_time.offer_after_closure(*values, now=now))

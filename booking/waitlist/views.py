@@ -19,7 +19,9 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ..localized import practitioner_label
-from . import services
+from . import offer_confirmation, services
+from .emails import weekday_names
+from .entries import entry_by_token
 from .forms import ANY, ConfirmForm, JoinForm
 
 bp = Blueprint("waitlist", __name__, url_prefix="/waitlist")
@@ -57,7 +59,7 @@ def _join_form(context, formdata=True):
         (str(p.id), practitioner_label(p))
         for p in context.practitioners]
     form.weekdays.choices = [(str(day), name) for day, name in zip(
-        context.open_weekdays, services.weekday_names(context.open_weekdays))]
+        context.open_weekdays, weekday_names(context.open_weekdays))]
     return form
 
 
@@ -96,7 +98,7 @@ def join():
 
 @bp.route("/leave/<token>", methods=["GET", "POST"])
 def leave(token):
-    entry = services.entry_by_token(token)
+    entry = entry_by_token(token)
     if entry is None:
         abort(404)
     if request.method == "POST":
@@ -107,7 +109,7 @@ def leave(token):
               "success")
         return redirect(url_for(".leave", token=token), 303)
     return render_template("waitlist/entry.html", entry=entry, form=ConfirmForm(formdata=None),
-                           weekdays=services.weekday_names(entry.weekdays),
+                           weekdays=weekday_names(entry.weekdays),
                            new=request.args.get("new") == "1")
 
 
@@ -121,7 +123,7 @@ def _gone_page(view, reason):
 
 @bp.route("/offer/<token>", methods=["GET", "POST"])
 def offer(token):
-    view = services.offer_page(token)
+    view = offer_confirmation.offer_page(token)
     if view is None:
         abort(404)
     if request.method == "GET":
@@ -131,11 +133,11 @@ def offer(token):
     if not ConfirmForm().validate():
         abort(400)
     try:
-        _appointment, manage_token = services.confirm_offer(token)
+        _appointment, manage_token = offer_confirmation.confirm_offer(token)
     except LookupError:
         abort(404)
-    except services.OfferGone as error:
-        return _gone_page(services.offer_page(token), error.reason)
+    except offer_confirmation.OfferGone as error:
+        return _gone_page(offer_confirmation.offer_page(token), error.reason)
     flash(_("The time is yours: your appointment is booked."), "success")
     return redirect(url_for("scheduler.manage", token=manage_token, new=1), 303)
 

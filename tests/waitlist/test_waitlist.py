@@ -20,7 +20,7 @@ from booking.models import (
 )
 from booking.scheduler import services as booking
 from booking.scheduler import appointment_changes, manage_links
-from booking.waitlist import services as waitlist
+from booking.waitlist import freed_time
 
 TUESDAY_10 = datetime(2026, 12, 8, 8, tzinfo=timezone.utc)  # 10:00 Kyiv
 OFFER_LINK = re.compile(r"/waitlist/offer/([A-Za-z0-9_-]+)")
@@ -225,7 +225,7 @@ def test_a_waitlist_failure_never_breaks_the_cancellation(waiting, monkeypatch, 
                                      token_hash="x" * 64))
         raise RuntimeError("Anna First anna@example.com")
 
-    monkeypatch.setattr(waitlist, "offer_freed_time", broken)
+    monkeypatch.setattr(freed_time, "offer_freed_time", broken)
     # Running the migrations in this process (alembic's fileConfig) disabled existing loggers.
     monkeypatch.setattr(logging.getLogger("booking.waitlist"), "disabled", False)
     with caplog.at_level(logging.WARNING):
