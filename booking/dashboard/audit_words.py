@@ -34,6 +34,7 @@ ACTIONS = {
     "intake.view": _l("viewed the intake of"),
     "outbox.retry": _l("retried an email:"),
     "outcomes.export": _l("exported the outcomes report"),
+    "outcomes.view": _l("viewed the outcomes report"),
     "pain_chart.view": _l("viewed the pain chart of"),
     "patient.channel": _l("changed how the clinic writes to"),
     "patient.erase": _l("erased"),
@@ -50,10 +51,13 @@ ACTIONS = {
     "sign_in.failure": _l("failed to sign in"),
     "sign_in.refused_locked": _l("was refused sign-in (locked)"),
     "sign_in.success": _l("signed in"),
+    "sign_out": _l("signed out"),
     "staff.alerts": _l("changed the alerts of"),
     "staff.create": _l("created the account of"),
     "staff.password_change": _l("changed their password"),
     "staff.password_reset": _l("reset the password of"),
+    "staff.role_change": _l("changed the roles of"),
+    "staff.update": _l("changed the account of"),
     "telegram.unlinked": _l("unlinked Telegram of"),
     "waitlist.book": _l("booked from the waitlist:"),
     "waitlist.join": _l("joined the waitlist:"),
@@ -92,6 +96,8 @@ def sentence(event):
         thing = words % {"id": event.object_id}
         if endpoint:
             link = url_for(endpoint, **{argument: event.object_id})
-    elif event.object_type:
-        thing = f"{event.object_type}" + (f" #{event.object_id}" if event.object_id else "")
+    elif event.object_id is not None:
+        # A kind without words here (a setting, the outcomes report: named by the action, and
+        # their details say which): its id only, never the English code on a translated page.
+        thing = f"#{event.object_id}"
     return str(who), what, thing, link
