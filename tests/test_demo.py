@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from booking import create_app
 from booking.attention import services as attention
-from booking.courses import follow_ups, reporting
+from booking.courses import pain_over_time, reporting
 from booking.extensions import db
 from booking.models.diary import DiaryEntry
 from booking.models import (Appointment, AuditEvent, Closure, Course, FollowUpRequest,
@@ -292,7 +292,7 @@ def test_the_courses_have_full_session_records_and_their_follow_ups(demo_at):
 def test_the_pain_chart_of_a_course_patient_has_points(demo_at):
     app = demo_at()
     course = rows(Course, Course.status == "completed")[0]
-    chart = follow_ups.pain_chart(course.patient_id, now=DECEMBER)
+    chart = pain_over_time.pain_chart(course.patient_id, now=DECEMBER)
     assert len(chart.rows) >= 10
     page = signed_in(app, "clinician").get(f"/staff/patients/{course.patient_id}/pain")
     assert page.status_code == 200 and "<svg" in page.get_data(as_text=True)

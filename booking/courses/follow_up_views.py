@@ -7,7 +7,7 @@
     POST /follow-up/<token>   save the answers, once; 303 back to the page. An answer sent after
                               the window closed (from a page opened before) is saved all the
                               same, as a late answer: kept and shown to clinicians, left out of
-                              the outcomes report (booking/courses/follow_ups.py).
+                              the outcomes report (booking/courses/follow_up_answers.py).
 
 No sign-in: the link is the key (404 for a wrong one). The pages are never cached and never
 leak the link as a referrer. Answers travel in POST bodies and pages only: never in a URL, a
@@ -22,7 +22,7 @@ from ..extensions import limiter
 from ..intake.form_fields import IntakeForm, NumberChoiceField, Required, WholeNumberField
 from ..intake.forms import MIDAS_ITEMS, NRS_CHOICES, NRS_HINT
 from ..security import limit_blueprint
-from . import follow_ups
+from . import follow_up_answers
 
 bp = Blueprint("follow_up", __name__)
 limit_blueprint(limiter, bp, "RATELIMIT_PRIVATE_LINKS")
@@ -64,7 +64,7 @@ def private_headers(response):
 
 
 def _state_or_404(token):
-    state = follow_ups.follow_up_by_token(token)
+    state = follow_up_answers.follow_up_by_token(token)
     if state is None:
         abort(404)
     return state
@@ -101,23 +101,23 @@ def page(token):
 def send(token):
     state = _state_or_404(token)
     if state.answered:
-        return _answered_page(state, token, message=follow_ups.AlreadyAnswered().message,
-                              status=422)
+        return _answered_page(state, token,
+                              message=follow_up_answers.AlreadyAnswered().message, status=422)
     form = follow_up_form_class(state.ask_midas)()
     if not form.validate():
         # The shape is wrong somewhere; say what else is out of range at the same time.
         try:
-            follow_ups.check_answers(form.to_answers(), midas=state.ask_midas)
-        except follow_ups.InvalidFollowUp as error:
+            follow_up_answers.check_answers(form.to_answers(), midas=state.ask_midas)
+        except follow_up_answers.InvalidFollowUp as error:
             form.add_errors({key: message for key, message in error.fields.items()
                              if key in form and not form[key].errors})
         return _form_page(state, token, form, message=CHECK_ANSWERS, status=422)
     try:
-        follow_ups.answer(state.id, form.to_answers(), language=str(get_locale()))
-    except follow_ups.InvalidFollowUp as error:
+        follow_up_answers.answer(state.id, form.to_answers(), language=str(get_locale()))
+    except follow_up_answers.InvalidFollowUp as error:
         form.add_errors(error.fields)
         return _form_page(state, token, form, message=error.message, status=error.status)
-    except follow_ups.AlreadyAnswered as error:
+    except follow_up_answers.AlreadyAnswered as error:
         return _answered_page(_state_or_404(token), token, message=error.message,
                               status=error.status)
     except LookupError:

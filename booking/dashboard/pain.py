@@ -6,7 +6,7 @@
                                             numbers; the view is audited ("pain_chart.view")
 
 Clinical role only: a receptionist, or an admin who is not also a clinician, gets 403. The data
-and the chart come from booking/courses/follow_ups.py (pain_chart); no JavaScript.
+and the chart come from booking/courses/pain_over_time.py (pain_chart); no JavaScript.
 """
 from dateutil.relativedelta import relativedelta
 from flask import abort, flash, make_response, redirect, render_template, url_for
@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth.access import staff_required
-from ..courses import follow_ups
+from ..courses import pain_over_time
 from ..diary import clinician as diary_clinician
 from ..diary import services as diary_services
 from ..diary.forms import PreventiveForm
@@ -22,11 +22,11 @@ from .blueprint import CLINICAL, bp
 
 
 def _page(patient_id, preventive_form=None, status=200):
-    since = diary_services.today() - relativedelta(months=follow_ups.CHART_MONTHS)
+    since = diary_services.today() - relativedelta(months=pain_over_time.CHART_MONTHS)
     try:
         diary = diary_clinician.patient_diary(patient_id, since)
-        data = follow_ups.pain_chart(patient_id, diary_days=diary.diary_days,
-                                     courses=diary_clinician.course_marks(diary))
+        data = pain_over_time.pain_chart(patient_id, diary_days=diary.diary_days,
+                                         courses=diary_clinician.course_marks(diary))
     except LookupError:
         abort(404)
     response = make_response(render_template(

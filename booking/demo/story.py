@@ -521,7 +521,7 @@ class Story:
             self.at(moment, self.answer_follow_up, item.request_id, story, item.label)
 
     def answer_follow_up(self, request_id, story, label):
-        from ..courses.follow_ups import answer
+        from ..courses.follow_up_answers import answer
 
         answers = clinical.follow_up_answers(story.plan, story.severity, label, self.rng,
                                              sustained=story.sustained[label])

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from booking.courses import follow_ups
+from booking.courses import follow_up_answers, follow_ups
 from booking.courses.chart import SHAPES, Series, pain_chart_svg, style_of
 from booking.extensions import db
 from booking.models import AuditEvent, PainRating
@@ -155,9 +155,10 @@ def patient_history(app, course_service):
     db.session.commit()
     days_after_last_session(app, 30)
     [created] = follow_ups.create_due_follow_ups()
-    follow_ups.answer(created.request_id, {"pain": 4, "headache_days": 5, "midas_q1": 1,
-                                           "midas_q2": 0, "midas_q3": 0, "midas_q4": 0,
-                                           "midas_q5": 0, "midas_a": 10, "midas_b": 4})
+    follow_up_answers.answer(created.request_id, {"pain": 4, "headache_days": 5,
+                                                  "midas_q1": 1, "midas_q2": 0, "midas_q3": 0,
+                                                  "midas_q4": 0, "midas_q5": 0, "midas_a": 10,
+                                                  "midas_b": 4})
     return course
 
 
@@ -254,7 +255,7 @@ def test_a_late_follow_up_answer_is_kept_on_the_chart_and_marked_late(
     days_after_last_session(app, 30)
     [created] = follow_ups.create_due_follow_ups()
     days_after_last_session(app, 50)
-    follow_ups.answer(created.request_id, {"pain": 6, "headache_days": 9})
+    follow_up_answers.answer(created.request_id, {"pain": 6, "headache_days": 9})
     page = staff_client("clinician").get(
         f"/staff/patients/{course.patient_id}/pain").get_data(as_text=True)
     rows = table_rows(page)

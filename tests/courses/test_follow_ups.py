@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from booking.courses import follow_ups
+from booking.courses import follow_up_answers, follow_ups
 from booking.courses import services as courses
 from booking.extensions import db
 from booking.models import AuditEvent, Course, FollowUpRequest, InfusionSession
@@ -417,11 +417,11 @@ def test_an_answer_is_saved_once_and_a_second_visit_says_thank_you(client, three
 
 def test_the_service_refuses_a_second_answer(app, follow_up_link):
     _token, request_id = follow_up_link
-    follow_ups.answer(request_id, {"pain": 2, "headache_days": 1,
-                                   **{k: int(v) for k, v in MIDAS_ANSWERS.items()}})
-    with pytest.raises(follow_ups.AlreadyAnswered):
-        follow_ups.answer(request_id, {"pain": 9, "headache_days": 9,
-                                       **{k: int(v) for k, v in MIDAS_ANSWERS.items()}})
+    follow_up_answers.answer(request_id, {"pain": 2, "headache_days": 1,
+                                          **{k: int(v) for k, v in MIDAS_ANSWERS.items()}})
+    with pytest.raises(follow_up_answers.AlreadyAnswered):
+        follow_up_answers.answer(request_id, {"pain": 9, "headache_days": 9,
+                                              **{k: int(v) for k, v in MIDAS_ANSWERS.items()}})
     assert requests()[0].pain == 2
 
 
@@ -518,7 +518,7 @@ def test_an_answer_sent_after_the_window_closed_is_kept_and_marked_late(
     assert response.status_code == 303
     row = requests()[0]
     assert (row.pain, row.headache_days) == (5, 8)
-    state = follow_ups.follow_up_by_token(token)
+    state = follow_up_answers.follow_up_by_token(token)
     assert state.answered and state.late
     page = client.get(f"/follow-up/{token}").get_data(as_text=True)
     assert "Thank you" in page  # the patient sees their answer was received
@@ -529,6 +529,6 @@ def test_an_answer_sent_after_the_window_closed_is_kept_and_marked_late(
 
 def test_an_answer_inside_the_window_is_not_late(app, follow_up_link):
     token, request_id = follow_up_link
-    state = follow_ups.answer(request_id, {"pain": 3, "headache_days": 2},
-                              now=at(LAST_DAY + timedelta(days=45), 23, 59))
+    state = follow_up_answers.answer(request_id, {"pain": 3, "headache_days": 2},
+                                     now=at(LAST_DAY + timedelta(days=45), 23, 59))
     assert state.answered and not state.late

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from booking.courses import follow_ups
+from booking.courses import follow_up_answers, follow_ups
 from booking.courses import services as courses
 from booking.extensions import db
 from booking.intake import services as intake
@@ -224,7 +224,7 @@ def test_send_followups_queues_one_email_per_request_with_its_link(
     link = next(word for word in email.text.split() if "/follow-up/" in word)
     assert link.startswith("http://127.0.0.1:5000/follow-up/")
     token = link.rsplit("/", 1)[1]
-    assert follow_ups.follow_up_by_token(token) is not None
+    assert follow_up_answers.follow_up_by_token(token) is not None
     assert "Ketamine" not in email.everything and "1 month" in email.text
 
 
