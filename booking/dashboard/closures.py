@@ -21,7 +21,7 @@ from ..localized import localized
 from ..auth.access import staff_required
 from ..scheduler.booking_rules import local_today
 from .blueprint import RECEPTION, bp
-from .admin import CheckboxesField, add_errors
+from .admin_forms import CheckboxesField, add_errors
 
 CLOSURE_FIELDS = ("repeat", "practitioner_id", "reason", "day", "last_day", "whole_day",
                   "start_time", "end_time", "weekdays", "until")
