@@ -83,10 +83,8 @@ ADVERSE_EVENT_CODES = (
 
 # clinical.md Outcomes: follow-up "about 1 and 3 months" after a course.
 DEFAULT_FOLLOW_UP_LABELS = ("1m", "3m")
-# clinical.md Outcomes: an answer counts for "1 month" when given 21-45 days
-# after the last session, for "3 months" 75-120 days (both ends included). The
-# clinic's own windows are a setting (config FOLLOW_UP_WINDOWS).
-DEFAULT_FOLLOW_UP_WINDOWS = {"1m": (21, 45), "3m": (75, 120)}
+# clinical.md Outcomes: an answer counts for "1 month" when given 21-45 days after the last
+# session, for "3 months" 75-120 days (both ends included): config FOLLOW_UP_WINDOWS.
 
 # Appointment statuses that mean the patient came (the desk's marks).
 ATTENDED_STATUSES = ("arrived", "completed")

@@ -19,7 +19,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from .. import privacy, retention
+from .. import patient_export, privacy, retention
 from ..auth.access import staff_required
 from ..scheduler import desk_patients
 from .blueprint import ADMIN, bp
@@ -89,7 +89,7 @@ def privacy_patient(patient_id):
 @staff_required(*ADMIN)
 def privacy_export(patient_id):
     try:
-        data = privacy.export_patient(patient_id, actor=_actor())
+        data = patient_export.export_patient(patient_id, actor=_actor())
     except LookupError:
         abort(404)
     response = make_response(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False))

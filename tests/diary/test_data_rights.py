@@ -4,7 +4,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from booking import privacy
+from booking import patient_export, privacy
 from booking.diary import reminders, services
 from booking.extensions import db
 from booking.models import DiaryEntry, DiaryLink, DiaryMedicine, DiarySettings, PreventiveStart
@@ -22,7 +22,7 @@ def test_the_export_holds_the_diary_days_with_their_medicines(client, booked, ow
     _appointment, token = booked
     fill(client, token, own_medicines)
     services.set_reminder(own_medicines, 19)
-    data = privacy.export_patient(own_medicines)
+    data = patient_export.export_patient(own_medicines)
     diary = data["headache_diary"]
     assert [(e["date"], e["headache"], e["worst_pain"], e["aura"]) for e in diary["entries"]] == [
         ("2026-12-06", True, 5, "visual"), ("2026-12-07", False, None, "no")]

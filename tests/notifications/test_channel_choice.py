@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from booking import privacy
+from booking import patient_export, privacy
 from booking.extensions import db
 from booking.models import AuditEvent, Consent, MessageLink, Patient, TelegramLink
 from booking.notifications import messages, sender
@@ -201,7 +201,7 @@ def test_a_stop_link_expires(app, client, offered, booked):
 def test_export_holds_the_channel_the_chat_and_the_short_messages(app, offered, booked):
     sms_reminder(app, booked)
     sender.send_due()
-    data = privacy.export_patient(booked[0].patient_id)
+    data = patient_export.export_patient(booked[0].patient_id)
     assert data["patient"]["messages_by"] == "sms"
     assert data["patient"]["messages_opt_in_at"] == NOW.isoformat().replace("+00:00", "Z") \
         or data["patient"]["messages_opt_in_at"].startswith("2026-12-07")
