@@ -7,7 +7,7 @@ course can never overlap anything, and two people racing for overlapping courses
 course and one refusal.
 """
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask_babel import format_date
 from flask_babel import gettext as _
@@ -473,7 +473,7 @@ def move_session(appointment_id, new_start, *, by_staff=False, now=None):
     """Move one session to another free time that keeps the course's order: after the session
     before it and before the session after it (another day, or another time the same day)."""
     now = now or utcnow()
-    try:
+    with booking_errors.one_change():
         appointment = appointment_changes.locked(appointment_id)
         course = appointment.course
         if course is None:
@@ -500,13 +500,6 @@ def move_session(appointment_id, new_start, *, by_staff=False, now=None):
             raise booking_errors.SlotNotBookable(message, fields={"start": message})
         appointment_changes.move(appointment, new_start, appointment.practitioner, now,
                                  _rules(by_staff), None if by_staff else "patient")
-    except IntegrityError:
-        db.session.rollback()
-        raise booking_errors.SlotTaken(
-            _("Sorry, that time has just been taken. Please choose another."))
-    except Exception:
-        db.session.rollback()
-        raise
     return appointment
 
 

@@ -5,13 +5,13 @@ Each function is one transaction. Audit events carry ids and non-clinical facts 
 score, a band, a flag, an answer or the review note.
 """
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from .. import audit
-from ..database import begin_write
 from ..extensions import db
-from ..models import Appointment, Intake, IntakeFlag, QuestionnaireResponse
+from ..models import Intake, IntakeFlag, QuestionnaireResponse
 from ..rule_error import RuleError
+from ..scheduler.appointment_changes import locked_row
 from ..timeutil import utcnow
 from . import scoring
 
@@ -37,12 +37,7 @@ class InvalidInput(ReviewError):
 
 
 def _locked_intake(appointment_id):
-    begin_write()
-    appointment = db.session.execute(
-        select(Appointment).where(Appointment.id == appointment_id).with_for_update()
-    ).scalar_one_or_none()
-    if appointment is None:
-        raise LookupError("appointment")
+    appointment = locked_row(appointment_id)
     return appointment, appointment.intake
 
 

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from .. import audit, events
 from ..database import begin_write, retry_on_conflict
@@ -15,7 +14,7 @@ from ..extensions import db
 from ..models import Appointment, AppointmentStatus
 from ..timeutil import utcnow
 from .availability import practitioners_for
-from .booking_errors import ManageWindowClosed, NotActive, SlotNotBookable, SlotTaken
+from .booking_errors import ManageWindowClosed, NotActive, SlotNotBookable, one_change
 from .booking_rules import check_rules, clinic_rules
 from .services import choose_slot, hold_resource, lock_practitioners
 
@@ -31,13 +30,20 @@ def change_deadline(appointment):
     return appointment.starts_at - timedelta(hours=current_app.config["MANAGE_CUTOFF_HOURS"])
 
 
-def locked(appointment_id):
+def locked_row(appointment_id):
+    """The appointment, locked for this write transaction (LookupError when there is none)."""
     begin_write()
     appointment = db.session.execute(
         select(Appointment).where(Appointment.id == appointment_id).with_for_update()
     ).scalar_one_or_none()
     if appointment is None:
         raise LookupError("appointment")
+    return appointment
+
+
+def locked(appointment_id):
+    """The appointment locked for a change: only while it is not cancelled."""
+    appointment = locked_row(appointment_id)
     if not appointment.is_active:
         raise NotActive(_("This booking is already cancelled."))
     return appointment
@@ -133,15 +139,9 @@ def move(appointment, new_start, practitioner, now, rules, actor_label):
 def reschedule_by_patient(appointment_id, new_start, *, now=None):
     """Move a booking to another free time of the same practitioner, in one step."""
     now = now or utcnow()
-    try:
+    with one_change():
         appointment = _lock_for_change(appointment_id, now)
         move(appointment, new_start, appointment.practitioner, now, clinic_rules(), "patient")
-    except IntegrityError:
-        db.session.rollback()
-        raise SlotTaken(_("Sorry, that time has just been taken. Please choose another."))
-    except Exception:
-        db.session.rollback()
-        raise
     return appointment
 
 
@@ -152,7 +152,7 @@ def reschedule_by_staff(appointment_id, new_start, *, practitioner_id=None, now=
     A session of a course moves through the course service (courses.services.move_session,
     which keeps the course's order and practitioner): `desk_booking.reschedule` chooses."""
     now = now or utcnow()
-    try:
+    with one_change():
         appointment = locked(appointment_id)
         if appointment.course_id is not None:
             raise NotActive(_("This session belongs to a course: change it on the course page."))
@@ -165,10 +165,4 @@ def reschedule_by_staff(appointment_id, new_start, *, practitioner_id=None, now=
             if practitioner is None:
                 raise LookupError("practitioner")
         move(appointment, new_start, practitioner, now, clinic_rules(for_staff=True), None)
-    except IntegrityError:
-        db.session.rollback()
-        raise SlotTaken(_("Sorry, that time has just been taken. Please choose another."))
-    except Exception:
-        db.session.rollback()
-        raise
     return appointment

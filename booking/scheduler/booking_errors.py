@@ -1,6 +1,13 @@
 """The booking service's domain errors: views turn them into form errors, flashes or HTTP
-statuses (422 for a broken rule, 409 for a time just taken).
+statuses (422 for a broken rule, 409 for a time just taken); and `one_change`, the transaction
+frame every booking change shares.
 """
+from contextlib import contextmanager
+
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
 
 
 class BookingError(Exception):
@@ -34,3 +41,18 @@ class StatusTooEarly(BookingError):
     """A status that records what has not happened yet (arrived, no-show, completed)."""
 
     code = "too_early"
+
+
+@contextmanager
+def one_change():
+    """A booking change's transaction: anything raised rolls it all back; a database guard
+    refusing it (a race the lock did not catch, e.g. another server on PostgreSQL) is the time
+    just taken."""
+    try:
+        yield
+    except IntegrityError:
+        db.session.rollback()
+        raise SlotTaken(_("Sorry, that time has just been taken. Please choose another."))
+    except Exception:
+        db.session.rollback()
+        raise

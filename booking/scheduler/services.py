@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from .. import audit, events
@@ -30,7 +29,7 @@ from ..models import (
 from ..timeutil import clinic_tz, utcnow
 from .availability import (LONGEST_APPOINTMENT_SPAN, day_bounds_utc, find_slots,
                            get_bookable_service, practitioners_for)
-from .booking_errors import SlotNotBookable, SlotTaken
+from .booking_errors import SlotNotBookable, SlotTaken, one_change
 from .booking_rules import check_rules, clinic_rules, local_today
 from .contacts import InvalidDetails, clean_patient_details
 from .manage_links import new_token
@@ -232,7 +231,7 @@ def _create_appointment(service, start, candidates, patient_for, *, now, rules, 
         raise SlotNotBookable(_("This service cannot be booked at the moment."))
     check_rules(service, start, now, rules)
     begin_write()
-    try:
+    with one_change():
         lock_practitioners([p.id for p in candidates], service.resource_kind)
         slot = choose_slot(service, start, candidates, now, rules)
         patient_row = patient_for()
@@ -255,13 +254,6 @@ def _create_appointment(service, start, candidates, patient_for, *, now, rules, 
         # The confirmation (with the link) is queued by notifications, in this transaction.
         events.publish("booked", appointment_id=appointment.id, manage_token=token)
         db.session.commit()
-    except IntegrityError:
-        # The database guard caught a race the lock did not (e.g. another server on PostgreSQL).
-        db.session.rollback()
-        raise SlotTaken(_("Sorry, that time has just been taken. Please choose another."))
-    except Exception:
-        db.session.rollback()
-        raise
     return appointment, token
 
 
